@@ -87,7 +87,9 @@ export function mergeAnswers(...sources: Array<Answers | undefined>): Answers {
 /** The pattern's preset: its starting hosts and defaults, under everything the operator said. */
 export function presetAnswers(pattern: Pattern): Answers {
   const preset = patternPreset(pattern);
-  return {pattern, hosts: preset.hosts.map(h => ({...h})), ...preset.defaults};
+  // Empty addresses in the preset stay unset, so validation reports them as missing answers.
+  const hosts = preset.hosts.map(({address, ...host}) => (address ? {...host, address} : {...host, roles: [...host.roles]}));
+  return {pattern, hosts, ...structuredClone(preset.defaults)};
 }
 
 export function keyOf(path: readonly PropertyKey[]): string {

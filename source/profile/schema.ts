@@ -15,8 +15,10 @@ export type Role = (typeof ROLES)[number];
  */
 export const SecretRef = z.union(
   [
-    z.strictObject({env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {error: 'an environment variable name'})}).describe('Read from this environment variable'),
-    z.strictObject({file: zPath}).describe('Read from this file (first line; keep it 0600)'),
+    z.strictObject({
+      env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {error: 'an environment variable name'}).describe('Read from this environment variable'),
+    }),
+    z.strictObject({file: zPath.describe('Read from this file (first line; keep it 0600)')}),
     z.literal('prompt').describe('Ask at run time, without echo'),
   ],
   {error: 'a secret is {env: NAME}, {file: /path} or "prompt"; secrets are never written in the answers file'},
@@ -98,7 +100,7 @@ const Https = z
       }),
       z.strictObject({
         mode: z.literal('letsencrypt'),
-        email: z.email({error: 'a valid e-mail address for Let\'s Encrypt notices'}),
+        email: z.email({error: 'a valid e-mail address for Let\'s Encrypt notices'}).describe('E-mail for expiry and account notices'),
         challenge: z
           .enum(['http-01', 'dns-01'], {error: 'challenge is http-01 or dns-01'})
           .optional()
@@ -146,8 +148,8 @@ const Slack = z
   .strictObject({
     token: SecretRef.optional().describe('Slack API token (scripts may also pass one)'),
     channel: z.string().min(1).optional().describe('Default channel'),
-    proxyHost: zAddress.optional(),
-    proxyPort: zPort.optional(),
+    proxyHost: zAddress.optional().describe('HTTP proxy for Slack calls'),
+    proxyPort: zPort.optional().describe('Its port'),
   })
   .describe('slack-messenger settings');
 
@@ -164,11 +166,14 @@ const Extensions = z
 const OidcProvider = z.strictObject({
   name: zName.describe('Provider name used in io.personium.plugin.oidc.<name>.*'),
   configURL: zHttpsUrl.describe('OpenID discovery document URL (…/.well-known/openid-configuration)'),
-  trustedClientIds: z.array(z.string().min(1)).min(1, {error: 'at least one trusted client id ("*" trusts all)'}),
-  pluginName: z.string().optional(),
-  accountType: z.string().optional(),
-  accountNameKey: z.string().optional(),
-  grantType: z.string().optional(),
+  trustedClientIds: z
+    .array(z.string().min(1))
+    .min(1, {error: 'at least one trusted client id ("*" trusts all)'})
+    .describe('Client ids whose ID tokens are accepted ("*" trusts all)'),
+  pluginName: z.string().optional().describe('Display name (default "Generic OIDC Plugin")'),
+  accountType: z.string().optional().describe('Account Type it creates (default oidc:generic)'),
+  accountNameKey: z.string().optional().describe('ID token claim used as the account name (default username)'),
+  grantType: z.string().optional().describe('grant_type it answers (default urn:x-personium:oidc:generic)'),
 });
 
 const AuthPlugins = z

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// Entry point: flags and subcommands, interactive or not, exit codes.
+// Ink is imported only on the interactive path, so plain runs never touch the terminal modes.
+import {readFileSync, realpathSync} from 'node:fs';
+import {fileURLToPath} from 'node:url';
+import {Command, CommanderError, Option} from 'commander';
+import * as z from 'zod';
+import {AnswersError} from './profile/answers.js';
+import {Cancelled} from './profile/prompter.js';
+import {Profile} from './profile/schema.js';
+import {versionMatrix} from './presets.js';
+import {EXIT, UsageError, gatherAnswers, type CommonOptions, isInteractive, output} from './cli/common.js';
+import {runInstallCommand, runPlanCommand, notAvailable} from './cli/commands.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string};
+
+function withProfileOptions(command: Command): Command {
+  return command
+    .option('-a, --answers <file>', 'answers file (YAML or JSON); see `personium-setup schema`')
+    .option('-p, --profile <name>', 'saved profile name', 'default')
+    .option('-y, --yes', 'take defaults and answers without asking; never prompt')
+    .option('--dry-run', 'show what would be done and change nothing (no profile is saved)')
+    .option('--json', 'machine-readable output on stdout')
+    .addOption(new Option('--pattern <pattern>', 'unit layout').choices(['try-it', 'small', 'medium-large']))
+    .option('--fqdn <name>', 'unit FQDN (unit.fqdn)')
+    .addOption(new Option('--cell-url-mode <mode>', 'cell URLs (unit.cellUrlMode)').choices(['per-cell', 'path-based']))
+    .option('--public-address <address>', "web server's public address (unit.publicAddress)")
+    .option('--host <[user@]address[:port]>', 'the server of the small pattern (hosts[0])')
+    .addOption(new Option('--https <mode>', 'server certificate (https.mode)').choices(['self-signed', 'provided', 'letsencrypt']))
+    .option('--version-set <id>', 'version set from `personium-setup versions` (versionSet)');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('personium-setup')
+    .description('Build, extend and check a Personium unit over SSH: a guided wizard, or an answers file.')
+    .version(pkg.version, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  withProfileOptions(program.command('install', {isDefault: true}))
+    .description('run the wizard (or read the answers), show the plan, save the profile')
+    .action((options: CommonOptions) => runInstallCommand(options));
+
+  withProfileOptions(program.command('plan'))
+    .description('print the plan for a profile: hosts, roles, ordered steps, files, services, ports')
+    .action((options: CommonOptions) => runPlanCommand(options));
+
+  program
+    .command('schema')
+    .description('print the answers-file JSON Schema')
+    .action(() => {
+      output(JSON.stringify(z.toJSONSchema(Profile, {io: 'input', unrepresentable: 'any'}), null, 2));
+    });
+
+  program
+    .command('versions')
+    .description('list the version sets this release knows')
+    .option('--json', 'machine-readable output')
+    .action((options: {json?: boolean}) => {
+      const matrix = versionMatrix();
+      if (options.json) return output(JSON.stringify(matrix.sets, null, 2));
+      for (const set of matrix.sets) {
+        output(`${set.id}${set.id === matrix.default ? ' (latest, default)' : ''}: ${set.label}`);
+        output(`    core ${set.core.version}, engine ${set.engine.version}, Elasticsearch ${set.elasticsearch.version}, Tomcat ${set.tomcat.version}, ActiveMQ ${set.activemq.version}, Java ${set.jdk.version}`);
+      }
+    });
+
+  for (const [name, what] of [
+    ['preflight', 'preflight checks on every host'],
+    ['report', 'the post-install environment confirmation report'],
+    ['add', 'adding engine extensions and auth plugins to an installed unit'],
+    ['start', 'starting an installed unit in boot order'],
+    ['stop', 'stopping an installed unit in reverse boot order'],
+    ['status', 'the state of each service of an installed unit'],
+    ['bundle', 'building an offline bundle'],
+  ] as const) {
+    withProfileOptions(program.command(name))
+      .description(`${what} (not available in this version yet)`)
+      .action(() => notAvailable(what));
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+    return EXIT.usage; // commander already printed the message
+  }
+  if (error instanceof AnswersError) {
+    process.stderr.write(`error: ${error.source} has ${error.problems.length === 1 ? 'a problem' : `${error.problems.length} problems`}:\n`);
+    for (const problem of error.problems) process.stderr.write(`  - ${problem.key ? `${problem.key}: ` : ''}${problem.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof UsageError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof Cancelled) {
+    process.stderr.write('Cancelled: nothing was saved or changed.\n');
+    return EXIT.cancelled;
+  }
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (process.env.DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return EXIT.failed;
+}
+
+export {isInteractive, gatherAnswers};
+
+// Run only when executed, not when imported by tests.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv);
+}

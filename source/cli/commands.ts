@@ -1,0 +1,74 @@
+// The commands' bodies. Each returns through process.exitCode; errors are thrown to cli.tsx.
+import {validateAnswers} from '../profile/answers.js';
+import {saveProfile} from '../profile/store.js';
+import {buildPlan, type Plan} from '../plan/plan.js';
+import {renderPlanText} from '../plan/render-plan.js';
+import {RunLog} from '../run-log.js';
+import {runWizard} from '../wizard/flow.js';
+import {EXIT, gatherAnswers, info, isInteractive, output, type CommonOptions} from './common.js';
+
+const NEXT_STEPS =
+  'Preflight checks and installation are not available in this version yet: the saved profile and this plan are what they will use.';
+
+function printPlan(plan: Plan, json: boolean | undefined): void {
+  output(json ? JSON.stringify(plan, null, 2) : renderPlanText(plan));
+}
+
+export async function runPlanCommand(options: CommonOptions): Promise<void> {
+  const {answers, source} = await gatherAnswers(options);
+  const {profile, warnings} = validateAnswers(answers, source);
+  for (const warning of warnings) info(`warning: ${warning}`);
+  printPlan(buildPlan(profile), options.json);
+}
+
+export async function runInstallCommand(options: CommonOptions): Promise<void> {
+  const log = new RunLog('install');
+  log.write(`personium-setup install (profile ${options.profile}${options.answers ? `, answers ${options.answers}` : ''})`);
+  const gathered = await gatherAnswers(options);
+  log.write(`answers from ${gathered.source}`);
+
+  if (!options.yes && isInteractive()) {
+    const {createInkPrompter, showPlanView} = await import('../ui/ink-prompter.js');
+    const prompter = createInkPrompter();
+    const result = await runWizard(prompter, {
+      initial: gathered.answers,
+      savedProfile: gathered.saved.found && !options.answers,
+      showPlan: plan => showPlanView(plan),
+    });
+    if (result.choice !== 'install') {
+      notAvailable(result.choice === 'add' ? 'adding engine extensions and auth plugins' : 'the environment confirmation report');
+      return;
+    }
+    if (!result.confirmed || !result.validated) {
+      prompter.note('Not saved: nothing was changed.', 'warning');
+      return;
+    }
+    finish(options, result.validated.profile, log, message => prompter.note(message, 'success'));
+    return;
+  }
+
+  // Non-interactive: every answer must be present (flags, answers file or saved profile).
+  const {profile, warnings} = validateAnswers(gathered.answers, gathered.source);
+  for (const warning of warnings) info(`warning: ${warning}`);
+  const plan = buildPlan(profile);
+  printPlan(plan, options.json);
+  finish(options, profile, log, info);
+}
+
+function finish(options: CommonOptions, profile: Parameters<typeof saveProfile>[1], log: RunLog, say: (message: string) => void): void {
+  if (options.dryRun) {
+    say('Dry run: no profile was saved and nothing was changed.');
+    log.write('dry run: nothing saved');
+    return;
+  }
+  const path = saveProfile(options.profile, profile);
+  log.write(`profile saved to ${path}`);
+  say(`Profile "${options.profile}" saved to ${path} (mode 0600).`);
+  say(NEXT_STEPS);
+  say(`Log: ${log.path}`);
+}
+
+export function notAvailable(what: string): void {
+  info(`${what[0]!.toUpperCase()}${what.slice(1)}: not available in this version yet. Nothing was done.`);
+  process.exitCode = EXIT.failed;
+}
