@@ -406,14 +406,20 @@ export async function runWizard(p: Prompter, options: WizardOptions): Promise<Wi
   }
   let index = 0;
   let lastProblems = '';
+  // Screens that asked something, so Esc skips screens that had nothing to ask (try-it's hosts).
+  const visited: number[] = [];
+  const counting = countingPrompter(p);
   for (;;) {
     while (index < SCREENS.length) {
+      const before = counting.asked();
       try {
-        await SCREENS[index]!(p, draft);
+        await SCREENS[index]!(counting, draft);
+        if (counting.asked() > before && visited.at(-1) !== index) visited.push(index);
         index++;
       } catch (error) {
         if (!(error instanceof GoBack)) throw error;
-        index = Math.max(0, index - 1);
+        if (visited.at(-1) === index) visited.pop();
+        index = visited.pop() ?? 0;
       }
     }
     let validated: Validated;
@@ -437,9 +443,26 @@ export async function runWizard(p: Prompter, options: WizardOptions): Promise<Wi
       return {choice: 'install', validated, plan, confirmed};
     } catch (error) {
       if (!(error instanceof GoBack)) throw error;
-      index = SCREENS.length - 1;
+      index = visited.pop() ?? SCREENS.length - 1;
     }
   }
+}
+
+function countingPrompter(p: Prompter): Prompter & {asked: () => number} {
+  let n = 0;
+  const count = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A) => {
+    n++;
+    return fn(...args);
+  };
+  return {
+    select: count(p.select.bind(p)) as Prompter['select'],
+    multiSelect: count(p.multiSelect.bind(p)) as Prompter['multiSelect'],
+    text: count(p.text.bind(p)) as Prompter['text'],
+    secret: count(p.secret.bind(p)),
+    confirm: count(p.confirm.bind(p)),
+    note: p.note.bind(p),
+    asked: () => n,
+  };
 }
 
 /** Which screen to reopen for a problem at this answers-file key. */
