@@ -1,0 +1,151 @@
+// Idempotent building blocks for steps: each looks at the host first and changes only what
+// differs, recording what it changed. Every command is built with shellQuote.
+import {createHash} from 'node:crypto';
+import {shellQuote} from '../hosts/quote.js';
+import type {ExecResult} from '../hosts/host.js';
+import {StepError, type StepContext} from './types.js';
+
+const q = shellQuote;
+
+/** Run a command as root; a non-zero exit is a StepError with the command and its output tail. */
+export async function run(ctx: StepContext, command: string, options: {timeoutMs?: number; stdin?: string; allowFail?: boolean} = {}): Promise<ExecResult> {
+  ctx.log(`$ ${command}`);
+  const result = await ctx.host.exec(command, {sudo: true, timeoutMs: options.timeoutMs ?? 600_000, stdin: options.stdin, signal: ctx.signal});
+  const output = `${result.stdout}${result.stderr}`.trimEnd();
+  if (output) ctx.log(output);
+  if (result.code !== 0 && !options.allowFail) {
+    const why = result.timedOut ? 'timed out' : result.cancelled ? 'was cancelled' : `exited with ${result.code}`;
+    throw new StepError(`command ${why}`, command, output.split('\n').slice(-15));
+  }
+  return result;
+}
+
+export interface FileSpec {
+  path: string;
+  content: string | Buffer;
+  mode: number;
+  owner?: string;
+  group?: string;
+}
+
+/** Write a file only when its content, mode or owner differ. Returns whether it changed. */
+export async function ensureFile(ctx: StepContext, file: FileSpec): Promise<boolean> {
+  const owner = file.owner ?? 'root';
+  const group = file.group ?? owner;
+  const want = createHash('sha256').update(file.content).digest('hex');
+  const probe = await run(ctx, `stat -c '%a %U %G' -- ${q(file.path)} 2>/dev/null && sha256sum -- ${q(file.path)}`, {allowFail: true});
+  const [meta = '', sum = ''] = probe.stdout.trim().split('\n');
+  const same = probe.code === 0 && sum.split(' ')[0] === want && meta === `${file.mode.toString(8)} ${owner} ${group}`;
+  if (same) return false;
+  ctx.changed(`${file.path}${probe.code === 0 ? '' : ' (new)'}`);
+  if (ctx.checkOnly) return true;
+  await ctx.host.upload(file.content, file.path, {mode: file.mode, owner, group, sudo: true});
+  return true;
+}
+
+export async function ensureDirectory(ctx: StepContext, path: string, options: {mode: number; owner?: string; group?: string}): Promise<boolean> {
+  const owner = options.owner ?? 'root';
+  const group = options.group ?? owner;
+  const probe = await run(ctx, `stat -c '%a %U %G %F' -- ${q(path)} 2>/dev/null`, {allowFail: true});
+  if (probe.stdout.trim() === `${options.mode.toString(8)} ${owner} ${group} directory`) return false;
+  ctx.changed(`${path}/`);
+  if (!ctx.checkOnly) {
+    await run(ctx, `install -d -m ${options.mode.toString(8)} -o ${q(owner)} -g ${q(group)} -- ${q(path)}`);
+  }
+  return true;
+}
+
+/** Install distribution packages that are missing; never upgrades what is there. */
+export async function ensurePackages(ctx: StepContext, names: string[]): Promise<boolean> {
+  if (names.length === 0) return false;
+  const quoted = names.map(q).join(' ');
+  const probe =
+    ctx.os.family === 'debian'
+      ? await run(ctx, `dpkg-query -W -f='\${Package} \${db:Status-Status}\\n' ${quoted} 2>/dev/null`, {allowFail: true})
+      : await run(ctx, `rpm -q --qf '%{NAME} installed\\n' ${quoted} 2>/dev/null`, {allowFail: true});
+  const installed = new Set(
+    probe.stdout
+      .split('\n')
+      .filter(line => line.endsWith(' installed'))
+      .map(line => line.split(' ')[0]),
+  );
+  const missing = names.filter(name => !installed.has(name));
+  if (missing.length === 0) return false;
+  ctx.changed(`packages: ${missing.join(', ')}`);
+  if (ctx.checkOnly) return true;
+  const list = missing.map(q).join(' ');
+  if (ctx.os.family === 'debian') {
+    if (!ctx.memo.get('apt-updated')) {
+      await run(ctx, 'DEBIAN_FRONTEND=noninteractive apt-get update -q', {timeoutMs: 300_000});
+      ctx.memo.set('apt-updated', true);
+    }
+    await run(ctx, `DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confold ${list}`, {timeoutMs: 1_200_000});
+  } else {
+    await run(ctx, `dnf install -y -q ${list}`, {timeoutMs: 1_200_000});
+  }
+  return true;
+}
+
+export interface ServiceSpec {
+  name: string;
+  enabled?: boolean;
+  running?: boolean;
+  /** Restart even if running (its configuration changed). */
+  restart?: boolean;
+  /** A unit file was written: reload systemd first. */
+  reload?: boolean;
+}
+
+export async function ensureService(ctx: StepContext, spec: ServiceSpec): Promise<boolean> {
+  const unit = q(spec.name);
+  let changed = false;
+  if (spec.reload && !ctx.checkOnly) await run(ctx, 'systemctl daemon-reload');
+  const state = await run(ctx, `systemctl is-enabled ${unit} 2>/dev/null; systemctl is-active ${unit} 2>/dev/null`, {allowFail: true});
+  const [enabled = '', active = ''] = state.stdout.trim().split('\n');
+  if (spec.enabled !== false && enabled !== 'enabled') {
+    ctx.changed(`${spec.name} enabled`);
+    changed = true;
+    if (!ctx.checkOnly) await run(ctx, `systemctl enable ${unit}`);
+  }
+  if (spec.running !== false) {
+    if (active !== 'active') {
+      ctx.changed(`${spec.name} started`);
+      changed = true;
+      if (!ctx.checkOnly) await run(ctx, `systemctl start ${unit}`, {timeoutMs: 300_000});
+    } else if (spec.restart) {
+      ctx.changed(`${spec.name} restarted`);
+      changed = true;
+      if (!ctx.checkOnly) await run(ctx, `systemctl restart ${unit}`, {timeoutMs: 300_000});
+    }
+  } else if (active === 'active') {
+    ctx.changed(`${spec.name} stopped`);
+    changed = true;
+    if (!ctx.checkOnly) await run(ctx, `systemctl stop ${unit}`, {timeoutMs: 300_000});
+  }
+  return changed;
+}
+
+/**
+ * Wait until something answers, polling on the host itself in one command (no round trip per
+ * try): a TCP port, or an HTTP URL whose body matches.
+ */
+export async function waitForPort(ctx: StepContext, address: string, port: number, timeoutSeconds: number): Promise<void> {
+  if (ctx.checkOnly) return;
+  const script = `i=0; while [ $i -lt ${timeoutSeconds * 2} ]; do if (exec 3<>/dev/tcp/${address}/${port}) 2>/dev/null; then exit 0; fi; sleep 0.5; i=$((i+1)); done; exit 1`;
+  const result = await run(ctx, `bash -c ${q(script)}`, {allowFail: true, timeoutMs: (timeoutSeconds + 10) * 1000});
+  if (result.code !== 0) throw new StepError(`nothing answered on ${address}:${port} within ${timeoutSeconds} s`, `wait for ${address}:${port}`);
+}
+
+export async function waitForHttp(ctx: StepContext, url: string, expect: RegExp, timeoutSeconds: number): Promise<string> {
+  if (ctx.checkOnly) return '';
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let last = '';
+  while (Date.now() < deadline) {
+    // Polls for up to 10 s per round trip on the host, so slow starts cost few SSH calls.
+    const script = `i=0; while [ $i -lt 20 ]; do out=$(curl -fsS --max-time 5 ${q(url)} 2>&1) && { printf '%s' "$out"; exit 0; }; sleep 0.5; i=$((i+1)); done; printf '%s' "$out"; exit 1`;
+    const result = await ctx.host.exec(`sh -c ${q(script)}`, {timeoutMs: 60_000, signal: ctx.signal});
+    last = result.stdout;
+    if (result.code === 0 && expect.test(result.stdout)) return result.stdout;
+  }
+  throw new StepError(`${url} did not answer as expected within ${timeoutSeconds} s`, `curl ${url}`, last.split('\n').slice(-10));
+}
