@@ -1,0 +1,35 @@
+// Artifacts: the archives a unit is built from (Personium wars, Elasticsearch, Tomcat, ActiveMQ,
+// extension jars). Every one is verified before use; see source/artifacts/ for how.
+
+export type ArtifactName =
+  | 'personium-core'
+  | 'personium-engine'
+  | 'elasticsearch'
+  | 'tomcat'
+  | 'activemq'
+  | `extension:${string}`;
+
+export interface ArtifactRef {
+  name: ArtifactName;
+  version: string;
+  /** File name, the same in the cache, a mirror and a bundle. */
+  fileName: string;
+  url: string;
+  /** Pinned in the version matrix. */
+  sha256?: string | null;
+  sha512?: string;
+  /** The publisher's own checksum file (Apache, Elastic), fetched at download time. */
+  checksumUrl?: string;
+}
+
+export interface LocalArtifact {
+  ref: ArtifactRef;
+  /** Path on the operator machine. */
+  path: string;
+  sha256: string;
+  /** How it was verified: pinned hash, publisher checksum file, or recorded in a bundle manifest. */
+  verifiedBy: 'pinned' | 'publisher' | 'bundle-manifest' | 'first-download';
+}
+
+/** Where archives land on every server before they are unpacked. */
+export const REMOTE_ARTIFACT_DIR = '/var/cache/personium-setup/artifacts';
