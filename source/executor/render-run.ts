@@ -1,0 +1,33 @@
+// Plain lines for runs without a terminal, and the recap table at the end of every run.
+import type {StepResult} from './execute.js';
+import {recap} from './execute.js';
+import type {RunEvent} from './types.js';
+
+export function formatSeconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+/** One line per finished step (and a start line for steps that take a while). */
+export function plainEventLine(event: RunEvent): string | undefined {
+  if (event.type === 'step-start') return `[${event.host}] ... ${event.title}`;
+  if (event.type === 'step-end') {
+    const detail = event.changes.length > 0 ? `: ${event.changes.join('; ')}` : '';
+    const line = `[${event.host}] ${event.status.padEnd(7)} ${event.title} (${formatSeconds(event.elapsedMs)})${detail}`;
+    if (event.status !== 'failed' || !event.error) return line;
+    const tail = event.error.outputTail?.map(l => `      | ${l}`).join('\n');
+    return `${line}\n      ${event.error.message}${event.error.command ? `\n      command: ${event.error.command}` : ''}${tail ? `\n${tail}` : ''}`;
+  }
+  return undefined;
+}
+
+export function renderRecap(results: StepResult[]): string {
+  const rows = recap(results);
+  const width = Math.max(4, ...rows.map(r => r.host.length));
+  const lines = [`${'host'.padEnd(width)}  ok  changed  failed  skipped`];
+  for (const r of rows) {
+    lines.push(`${r.host.padEnd(width)}  ${String(r.ok).padStart(2)}  ${String(r.changed).padStart(7)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}`);
+  }
+  const changed = results.filter(r => r.status === 'changed').length;
+  lines.push(changed === 0 && !results.some(r => r.status === 'failed') ? 'Nothing changed: the unit already matches the profile.' : `${changed} step(s) changed something.`);
+  return lines.join('\n');
+}
