@@ -1,0 +1,319 @@
+// The ssh2 adapter: one connection per host, a channel per command, SFTP for files.
+import {randomBytes} from 'node:crypto';
+import type {Client as SshClient, ClientChannel, SFTPWrapper} from 'ssh2';
+import {HostAuthError, HostCommandError, HostUnreachableError} from './errors.js';
+import type {ExecOptions, ExecResult, Host, UploadOptions} from './host.js';
+import {chownSpec, installFileCommand, tempNameNextTo} from './install-file.js';
+import {sh} from './quote.js';
+import type {SecretStore} from './secrets.js';
+import type {SudoMode} from './spec.js';
+import {checkSudoPassword, detectPrivilege, sudoersHint, wrapSudo, type Privilege} from './sudo.js';
+
+/** Kills a process and all its descendants; $1 is the PID the wrapper reported. */
+const KILL_TREE = `t=$1; all=" $t "
+while :; do
+  new=$(ps -e -o pid= -o ppid= | awk -v all="$all" '{ if (index(all, " " $2 " ") && !index(all, " " $1 " ")) printf "%s ", $1 }')
+  [ -z "$new" ] && break
+  all="$all$new"
+done
+kill -KILL $all 2>/dev/null; true`;
+
+interface RawResult {
+  code: number;
+  stdout: Buffer;
+  stderr: Buffer;
+  timedOut?: boolean;
+  cancelled?: boolean;
+}
+
+export interface SshHostInit {
+  name: string;
+  address: string;
+  user: string;
+  client: SshClient;
+  secrets: SecretStore;
+  sudo?: SudoMode;
+  /** The SSH login password, tried as the sudo password before asking. */
+  loginPassword?: string;
+  /** Called once when the connection is closed (e.g. to release a shared jump host). */
+  onClose?: () => void;
+}
+
+export class SshHost implements Host {
+  readonly name: string;
+  readonly address: string;
+  readonly user: string;
+  private readonly client: SshClient;
+  private sftpSession?: Promise<SFTPWrapper>;
+  private privilegePromise?: Promise<Privilege>;
+  private sudoPasswordPromise?: Promise<string>;
+  private lost?: Error;
+  private closed = false;
+
+  constructor(private readonly init: SshHostInit) {
+    this.name = init.name;
+    this.address = init.address;
+    this.user = init.user;
+    this.client = init.client;
+    // A dropped connection must not crash the process; the next command reports it.
+    this.client.on('error', (error: Error) => {
+      this.lost = error;
+    });
+    this.client.on('close', () => {
+      this.lost ??= new Error('connection closed');
+    });
+  }
+
+  /** How this login becomes root, detected once (or as the profile says). */
+  privilege(): Promise<Privilege> {
+    if (!this.privilegePromise) {
+      const mode = this.init.sudo ?? 'auto';
+      this.privilegePromise =
+        mode === 'auto' ? detectPrivilege((c, stdin) => this.execText(c, {stdin})) : Promise.resolve<Privilege>(mode);
+    }
+    return this.privilegePromise;
+  }
+
+  private sudoPassword(): Promise<string> {
+    if (!this.sudoPasswordPromise) {
+      this.sudoPasswordPromise = this.findSudoPassword();
+      this.sudoPasswordPromise.catch(() => (this.sudoPasswordPromise = undefined));
+    }
+    return this.sudoPasswordPromise;
+  }
+
+  private async findSudoPassword(): Promise<string> {
+    let notAllowed = false;
+    const password = await this.init.secrets.sudoPassword(
+      `${this.user}@${this.address}`,
+      this.user,
+      this.init.loginPassword,
+      async (candidate) => {
+        const check = await checkSudoPassword((c, stdin) => this.execText(c, {stdin}), candidate);
+        if (check === 'not-allowed') notAllowed = true;
+        return check === 'ok';
+      },
+    );
+    if (notAllowed) throw new HostAuthError(this.name, `${this.user} may not use sudo on ${this.name}; ${sudoersHint(this.user)}`);
+    if (password === undefined) {
+      throw new HostAuthError(
+        this.name,
+        `sudo on ${this.name} needs ${this.user}'s password and none was given (or it was wrong): ` +
+          `set PERSONIUM_SETUP_SUDO_PASSWORD, run interactively, or ${sudoersHint(this.user)}`,
+      );
+    }
+    return password;
+  }
+
+  /** The command line and stdin prefix that run `command` as root. */
+  private async asRoot(command: string): Promise<{command: string; stdinPrefix: string}> {
+    const privilege = await this.privilege();
+    if (privilege === 'none') {
+      throw new HostAuthError(this.name, `${this.user} on ${this.name} is not root and cannot use sudo; ${sudoersHint(this.user)}`);
+    }
+    const stdinPrefix = privilege === 'password' ? `${await this.sudoPassword()}\n` : '';
+    return {command: wrapSudo(command, privilege), stdinPrefix};
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const result = await this.execRaw(command, options);
+    return {
+      code: result.code,
+      stdout: result.stdout.toString('utf8'),
+      stderr: result.stderr.toString('utf8'),
+      ...(result.timedOut ? {timedOut: true} : {}),
+      ...(result.cancelled ? {cancelled: true} : {}),
+    };
+  }
+
+  private async execText(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    return this.exec(command, options);
+  }
+
+  private openChannel(command: string): Promise<ClientChannel> {
+    if (this.closed) return Promise.reject(new HostCommandError(this.name, `${this.name}: the connection is closed`));
+    if (this.lost) {
+      return Promise.reject(new HostUnreachableError(this.name, `${this.name}: the SSH connection was lost (${this.lost.message})`));
+    }
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, {pty: false}, (error, channel) => {
+        if (error) reject(new HostCommandError(this.name, `${this.name}: cannot start a command: ${error.message}`, {cause: error}));
+        else resolve(channel);
+      });
+    });
+  }
+
+  /**
+   * Runs `command` under `sh -c` and reports the shell's PID first on stderr (stripped here), so a
+   * timeout or cancel can kill the whole remote process tree: closing an SSH channel alone leaves
+   * a non-pty command running on the server.
+   */
+  private async execRaw(command: string, options: ExecOptions): Promise<RawResult> {
+    const sudo = options.sudo ? await this.asRoot(command) : {command: sh`sh -c ${command}`, stdinPrefix: ''};
+    const wrapped = `printf '%s\\n' "$$" >&2; exec ${sudo.command}`;
+    if (options.signal?.aborted) return {code: -1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), cancelled: true};
+    const channel = await this.openChannel(wrapped);
+
+    return new Promise<RawResult>((resolve) => {
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let header = Buffer.alloc(0);
+      let pid: number | undefined;
+      let pidWaiters: (() => void)[] = [];
+      let stopped: 'timedOut' | 'cancelled' | undefined;
+      let exitCode: number | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      let done = false;
+      const decoder = {out: new TextDecoder(), err: new TextDecoder()};
+
+      const finish = () => {
+        if (done) return;
+        done = true;
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        resolve({
+          code: stopped ? -1 : (exitCode ?? -1),
+          stdout: Buffer.concat(stdout),
+          stderr: Buffer.concat(stderr),
+          ...(stopped ? {[stopped]: true} : {}),
+        });
+      };
+
+      const stop = async (why: 'timedOut' | 'cancelled') => {
+        if (stopped || done) return;
+        stopped = why;
+        if (pid === undefined) await new Promise<void>((r) => pidWaiters.push(r)); // the PID is the first thing printed
+        if (pid !== undefined) {
+          const killer = options.sudo ? await this.asRoot(sh`sh -c ${KILL_TREE} kill-tree ${pid}`) : {command: sh`sh -c ${KILL_TREE} kill-tree ${pid}`, stdinPrefix: ''};
+          try {
+            const kc = await this.openChannel(killer.command);
+            kc.on('data', () => {}).stderr.on('data', () => {});
+            kc.end(killer.stdinPrefix);
+            await new Promise((r) => kc.once('close', r));
+          } catch {
+            // connection gone: nothing more we can do remotely
+          }
+        }
+        channel.close();
+        setTimeout(finish, 2000).unref(); // some servers never send close after a kill
+      };
+      const onAbort = () => void stop('cancelled');
+
+      channel.on('data', (chunk: Buffer) => {
+        stdout.push(chunk);
+        options.onStdout?.(decoder.out.decode(chunk, {stream: true}));
+      });
+      channel.stderr.on('data', (chunk: Buffer) => {
+        if (pid === undefined) {
+          header = Buffer.concat([header, chunk]);
+          const nl = header.indexOf(0x0a);
+          if (nl < 0) return;
+          pid = Number(header.subarray(0, nl).toString('latin1'));
+          pidWaiters.forEach((w) => w());
+          pidWaiters = [];
+          chunk = header.subarray(nl + 1);
+          if (chunk.length === 0) return;
+        }
+        stderr.push(chunk);
+        options.onStderr?.(decoder.err.decode(chunk, {stream: true}));
+      });
+      channel.on('exit', (code: number | null) => {
+        if (typeof code === 'number') exitCode = code;
+      });
+      channel.on('close', () => {
+        pidWaiters.forEach((w) => w());
+        finish();
+      });
+
+      if (options.timeoutMs) timer = setTimeout(() => void stop('timedOut'), options.timeoutMs);
+      options.signal?.addEventListener('abort', onAbort, {once: true});
+      // stdin is always closed, so a command that reads it cannot hang; the sudo password goes first.
+      const input = options.stdin === undefined ? Buffer.alloc(0) : Buffer.from(options.stdin);
+      channel.end(Buffer.concat([Buffer.from(sudo.stdinPrefix), input]));
+    });
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    if (!this.sftpSession) {
+      this.sftpSession = new Promise((resolve, reject) => {
+        this.client.sftp((error, sftp) => {
+          if (error) reject(new HostCommandError(this.name, `${this.name}: SFTP is not available: ${error.message}`, {cause: error}));
+          else resolve(sftp);
+        });
+      });
+      this.sftpSession.catch(() => (this.sftpSession = undefined));
+    }
+    return this.sftpSession;
+  }
+
+  private async sftpCall<T>(what: string, call: (sftp: SFTPWrapper, cb: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+    const sftp = await this.sftp();
+    return new Promise((resolve, reject) => {
+      call(sftp, (error, value) => {
+        if (error) reject(new HostCommandError(this.name, `${this.name}: ${what}: ${error.message}`, {cause: error}));
+        else resolve(value as T);
+      });
+    });
+  }
+
+  private async mustRun(command: string, what: string, sudo = false): Promise<ExecResult> {
+    const result = await this.exec(command, {sudo});
+    if (result.code !== 0) {
+      throw new HostCommandError(this.name, `${this.name}: ${what} failed (exit ${result.code}): ${result.stderr.trim()}`);
+    }
+    return result;
+  }
+
+  async upload(content: string | Buffer, remotePath: string, options: UploadOptions = {}): Promise<void> {
+    const data = Buffer.from(content);
+    const mode = options.mode ?? 0o644;
+    const rootNeeded = options.sudo && (await this.privilege()) !== 'root';
+
+    if (!rootNeeded) {
+      const tmp = tempNameNextTo(remotePath);
+      try {
+        await this.sftpCall<void>(`writing ${tmp}`, (s, cb) => s.writeFile(tmp, data, {mode: 0o600}, cb));
+        await this.sftpCall<void>(`chmod ${tmp}`, (s, cb) => s.chmod(tmp, mode, cb));
+        const owner = chownSpec(options.owner, options.group);
+        if (owner) await this.mustRun(sh`chown -- ${owner} ${tmp}`, `chown ${owner} ${remotePath}`);
+        await this.sftpCall<void>(`renaming to ${remotePath}`, (s, cb) => s.ext_openssh_rename(tmp, remotePath, cb));
+      } catch (error) {
+        await this.exec(sh`rm -f -- ${tmp}`).catch(() => undefined);
+        throw error;
+      }
+      return;
+    }
+
+    // Not root: stage a private copy in /tmp, then let root install it next to the target and rename.
+    const staged = `/tmp/.personium-setup-upload-${randomBytes(6).toString('hex')}`;
+    try {
+      await this.sftpCall<void>(`writing ${staged}`, (s, cb) => s.writeFile(staged, data, {mode: 0o600}, cb));
+      await this.mustRun(installFileCommand(staged, remotePath, mode, options.owner, options.group), `installing ${remotePath}`, true);
+    } finally {
+      await this.sftpCall<void>(`removing ${staged}`, (s, cb) => s.unlink(staged, cb)).catch(() => undefined);
+    }
+  }
+
+  async readFile(remotePath: string, options: {sudo?: boolean} = {}): Promise<Buffer> {
+    if (options.sudo && (await this.privilege()) !== 'root') {
+      const result = await this.execRaw(sh`cat -- ${remotePath}`, {sudo: true});
+      if (result.code !== 0) {
+        throw new HostCommandError(this.name, `${this.name}: cannot read ${remotePath}: ${result.stderr.toString('utf8').trim()}`);
+      }
+      return result.stdout;
+    }
+    return this.sftpCall<Buffer>(`reading ${remotePath}`, (s, cb) => s.readFile(remotePath, cb));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve) => {
+      if (this.lost) return resolve();
+      this.client.once('close', () => resolve());
+      this.client.end();
+      setTimeout(resolve, 2000).unref();
+    });
+    this.init.onClose?.();
+  }
+}

@@ -1,0 +1,58 @@
+// Becoming root: detection (root / passwordless sudo / sudo with a password / none) and the
+// wrapping of commands. A sudo password only ever travels on stdin, never on a command line.
+import {shellQuote, sh} from './quote.js';
+
+export type Privilege = 'root' | 'nopasswd' | 'password' | 'none';
+
+export const SUDOERS_FILE = '/etc/sudoers.d/personium-setup';
+
+/** The exact line that gives `user` passwordless sudo (for error hints). */
+export function sudoersLine(user: string): string {
+  return `${user} ALL=(ALL:ALL) NOPASSWD: ALL`;
+}
+
+export function sudoersHint(user: string): string {
+  return (
+    `give ${user} passwordless sudo by adding this line to ${SUDOERS_FILE} (edit with visudo -f ${SUDOERS_FILE}):\n` +
+    `  ${sudoersLine(user)}`
+  );
+}
+
+export type RunForCheck = (command: string, stdin?: string) => Promise<{code: number; stdout: string; stderr: string}>;
+
+/** whoami → root; `sudo -n true` works → nopasswd; sudo present → password; else none. */
+export async function detectPrivilege(run: RunForCheck): Promise<Privilege> {
+  const id = await run('id -u');
+  if (id.code === 0 && id.stdout.trim() === '0') return 'root';
+  const nopasswd = await run('sudo -n true');
+  if (nopasswd.code === 0) return 'nopasswd';
+  const hasSudo = await run('command -v sudo');
+  if (hasSudo.code !== 0) return 'none';
+  // sudo asks for the password before it tells whether the user may sudo at all, so a user without
+  // a sudoers entry also looks like 'password' here; checkSudoPassword tells them apart.
+  return 'password';
+}
+
+export type SudoCheck = 'ok' | 'wrong-password' | 'not-allowed';
+
+/** Validate a sudo password with `sudo -S -v` (the password is the first line of stdin). */
+export async function checkSudoPassword(run: RunForCheck, password: string): Promise<SudoCheck> {
+  const result = await run("sudo -S -p '' -v", `${password}\n`);
+  if (result.code === 0) return 'ok';
+  if (/not in the sudoers|not allowed|may not run sudo/i.test(result.stderr)) return 'not-allowed';
+  return 'wrong-password';
+}
+
+/** Wrap a command to run as root. With 'password', the caller puts the password line first on stdin. */
+export function wrapSudo(command: string, privilege: Privilege): string {
+  switch (privilege) {
+    case 'root':
+      return sh`sh -c ${command}`;
+    case 'nopasswd':
+      return sh`sudo -n -- sh -c ${command}`;
+    case 'password':
+      return `sudo -S -p '' -- sh -c ${shellQuote(command)}`;
+    case 'none':
+      throw new Error('cannot run as root: no sudo');
+  }
+}
