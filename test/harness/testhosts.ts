@@ -1,0 +1,178 @@
+// Test hosts for integration tests: a TypeScript face for testhosts.sh (real Debian 12 servers with
+// systemd and sshd in network namespaces). Several test files may share one set: each takes a
+// lease; the set goes down with the last lease, and only if this wrapper brought it up.
+import {execFile} from 'node:child_process';
+import {randomBytes} from 'node:crypto';
+import {existsSync} from 'node:fs';
+import {mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises';
+import {dirname, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'testhosts.sh');
+
+export interface TestHost {
+  name: string;
+  address: string;
+}
+
+export interface TestHostSet {
+  /** Harness directory (PDS_TESTHOSTS_DIR). */
+  dir: string;
+  /** Private key accepted by root and deploy on every host. */
+  keyFile: string;
+  /** known_hosts with every host's keys (names hostN and their addresses). */
+  knownHostsFile: string;
+  /** `ssh -F sshConfigFile hostN` logs in as root. */
+  sshConfigFile: string;
+  hosts: TestHost[];
+}
+
+export function testHostsDir(): string {
+  return process.env.PDS_TESTHOSTS_DIR || '/var/cache/pds-testhosts';
+}
+
+function run(file: string, args: string[], timeoutMs = 600_000): Promise<{code: number; stdout: string; stderr: string}> {
+  return new Promise((resolve) => {
+    execFile(file, args, {timeout: timeoutMs, maxBuffer: 64 << 20}, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({code, stdout: String(stdout), stderr: String(stderr)});
+    });
+  });
+}
+
+async function onPath(command: string): Promise<boolean> {
+  return (await run('sh', ['-c', `command -v ${command}`])).code === 0;
+}
+
+/** Whether this machine can make test hosts; `reason` says why not (for skip messages). */
+export async function testHostsAvailable(): Promise<{ok: true} | {ok: false; reason: string}> {
+  if (process.platform !== 'linux') return {ok: false, reason: 'test hosts need Linux namespaces'};
+  if (process.getuid?.() !== 0) return {ok: false, reason: 'test hosts need root (namespaces, bridge, overlayfs); run the tests as root'};
+  for (const tool of ['unshare', 'nsenter', 'ip', 'ssh', 'ssh-keygen', 'setpriv']) {
+    if (!(await onPath(tool))) return {ok: false, reason: `test hosts need ${tool}, which is not installed`};
+  }
+  const base = process.env.PDS_TESTHOSTS_BASE || join(testHostsDir(), 'base');
+  if (!existsSync(join(base, '.pds-base-complete')) && !(await onPath('debootstrap')) && !(await onPath('apt-get'))) {
+    return {ok: false, reason: 'no test host base file system and debootstrap cannot be installed (no apt-get)'};
+  }
+  return {ok: true};
+}
+
+interface StateHost extends TestHost {
+  pid: number;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readState(dir: string): Promise<StateHost[]> {
+  let text = '';
+  try {
+    text = await readFile(join(dir, 'state'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((f) => f[0] === 'host')
+    .map((f) => ({name: f[1] ?? '', address: f[2] ?? '', pid: Number(f[3])}));
+}
+
+async function withLock<T>(dir: string, body: () => Promise<T>): Promise<T> {
+  const lock = join(dir, 'wrapper.lock');
+  await mkdir(dir, {recursive: true});
+  for (let i = 0; ; i++) {
+    try {
+      await mkdir(lock);
+      await writeFile(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch {
+      const holder = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => '0'));
+      if (holder && !alive(holder)) await rm(lock, {recursive: true, force: true});
+      if (i > 6000) throw new Error(`test hosts: ${lock} stayed locked for 10 minutes`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    await rm(lock, {recursive: true, force: true});
+  }
+}
+
+const leasesDir = (dir: string) => join(dir, 'leases');
+const myLeases: string[] = [];
+
+async function liveLeases(dir: string): Promise<string[]> {
+  const names = await readdir(leasesDir(dir)).catch(() => [] as string[]);
+  const live: string[] = [];
+  for (const name of names.filter((n) => !n.startsWith('.'))) {
+    if (alive(Number(name.split('-')[0]))) live.push(name);
+    else await rm(join(leasesDir(dir), name), {force: true});
+  }
+  return live;
+}
+
+function describe(set: Omit<TestHostSet, 'hosts'>, hosts: StateHost[]): TestHostSet {
+  return {...set, hosts: hosts.map(({name, address}) => ({name, address}))};
+}
+
+/**
+ * Bring up n hosts, or reuse a set that is already up with at least n hosts. Throws with the
+ * harness output when `up` fails. Pair every call with downTestHosts() (afterAll).
+ */
+export async function upTestHosts(n = 2): Promise<TestHostSet> {
+  const dir = testHostsDir();
+  const files = {
+    dir,
+    keyFile: join(dir, 'id_ed25519'),
+    knownHostsFile: join(dir, 'known_hosts'),
+    sshConfigFile: join(dir, 'ssh_config'),
+  };
+  return withLock(dir, async () => {
+    let hosts = await readState(dir);
+    if (hosts.length > 0 && hosts.every((h) => alive(h.pid)) && hosts.length < n) {
+      throw new Error(`test hosts: a set of ${hosts.length} host(s) is up in ${dir}, but ${n} are needed; take it down first`);
+    }
+    if (hosts.length === 0 || !hosts.every((h) => alive(h.pid))) {
+      if (hosts.length > 0) await run(SCRIPT, ['down']); // a dead set left behind
+      const up = await run(SCRIPT, ['up', String(n)]);
+      if (up.code !== 0) throw new Error(`test hosts: testhosts.sh up ${n} failed:\n${up.stderr}${up.stdout}`);
+      await mkdir(leasesDir(dir), {recursive: true});
+      await writeFile(join(leasesDir(dir), '.owned'), '');
+      hosts = await readState(dir);
+    }
+    await mkdir(leasesDir(dir), {recursive: true});
+    const lease = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    await writeFile(join(leasesDir(dir), lease), '');
+    myLeases.push(lease);
+    return describe(files, hosts);
+  });
+}
+
+/** Drop this process's lease; power the set off when no lease is left and this wrapper made it. */
+export async function downTestHosts(): Promise<void> {
+  const dir = testHostsDir();
+  const lease = myLeases.pop();
+  if (!lease) return;
+  await withLock(dir, async () => {
+    await rm(join(leasesDir(dir), lease), {force: true});
+    if ((await liveLeases(dir)).length > 0) return;
+    if (!existsSync(join(leasesDir(dir), '.owned'))) return; // brought up by hand: leave it up
+    const down = await run(SCRIPT, ['down']);
+    await rm(join(leasesDir(dir), '.owned'), {force: true});
+    if (down.code !== 0) throw new Error(`test hosts: testhosts.sh down failed:\n${down.stderr}${down.stdout}`);
+  });
+}
+
+/** Run a command as root on a test host with the system ssh client (an observer independent of our code). */
+export async function rootSsh(set: TestHostSet, host: string, command: string): Promise<{code: number; stdout: string; stderr: string}> {
+  return run('ssh', ['-F', set.sshConfigFile, host, command], 60_000);
+}
