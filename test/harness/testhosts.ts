@@ -1,7 +1,7 @@
 // Test hosts for integration tests: a TypeScript face for testhosts.sh (real Debian 12 servers with
 // systemd and sshd in network namespaces). Several test files may share one set: each takes a
 // lease; the set goes down with the last lease, and only if this wrapper brought it up.
-import {execFile} from 'node:child_process';
+import {execFile, spawn} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
 import {existsSync} from 'node:fs';
 import {mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises';
@@ -172,7 +172,43 @@ export async function downTestHosts(): Promise<void> {
   });
 }
 
-/** Run a command as root on a test host with the system ssh client (an observer independent of our code). */
-export async function rootSsh(set: TestHostSet, host: string, command: string): Promise<{code: number; stdout: string; stderr: string}> {
-  return run('ssh', ['-F', set.sshConfigFile, host, command], 60_000);
+/**
+ * Run a command as root on a test host (by name, e.g. host1) with the system ssh client: an
+ * observer independent of the code under test. `input` goes to the command's stdin.
+ */
+export function rootSsh(set: TestHostSet, host: string, command: string, input = ''): Promise<{code: number; stdout: string; stderr: string}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ssh', ['-F', set.sshConfigFile, host, command], {stdio: ['pipe', 'pipe', 'pipe']});
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({code: code ?? -1, stdout, stderr}));
+    child.stdin.end(input);
+  });
+}
+
+/** The password of PASSWORD_USER on every host prepared by preparePasswordUser. */
+export const PASSWORD_USER = 'pwuser';
+export const PASSWORD_USER_PASSWORD = 'Pw-S3cret-q7Zx-91';
+
+/**
+ * Give a host a user that logs in with a password and needs that password for sudo, and make
+ * sure sshd accepts passwords. Idempotent, and safe when two test files run it at once.
+ */
+export async function preparePasswordUser(set: TestHostSet, host: string): Promise<void> {
+  const script = [
+    'set -e',
+    `id ${PASSWORD_USER} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash ${PASSWORD_USER} 2>/dev/null || true`,
+    `id ${PASSWORD_USER} >/dev/null`,
+    'chpasswd', // reads user:password from stdin, so the password is on no command line
+    `echo '${PASSWORD_USER} ALL=(ALL:ALL) ALL' >/etc/sudoers.d/50-${PASSWORD_USER}`,
+    `chmod 0440 /etc/sudoers.d/50-${PASSWORD_USER}`,
+    "if ! grep -qx 'PasswordAuthentication yes' /etc/ssh/sshd_config.d/50-pds-password.conf 2>/dev/null; then",
+    '  echo "PasswordAuthentication yes" >/etc/ssh/sshd_config.d/50-pds-password.conf && systemctl reload ssh',
+    'fi',
+  ].join('\n');
+  const result = await rootSsh(set, host, script, `${PASSWORD_USER}:${PASSWORD_USER_PASSWORD}\n`);
+  if (result.code !== 0) throw new Error(`preparing ${PASSWORD_USER} on ${host} failed: ${result.stderr}`);
 }
