@@ -37,7 +37,7 @@ function step(hostName: string, id: string, needs: string[], body: (log: string[
   };
 }
 
-const tick = () => new Promise(resolve => setTimeout(resolve, 5));
+const tick = () => new Promise<void>(resolve => setTimeout(resolve, 5));
 
 describe('execute', () => {
   it('runs hosts in parallel, waits for needs across hosts, and reports ok/changed', async () => {
