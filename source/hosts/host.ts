@@ -45,6 +45,11 @@ export interface Host {
   upload(content: string | Buffer, remotePath: string, options?: UploadOptions): Promise<void>;
   /** Read a remote file (as root when sudo is set). */
   readFile(remotePath: string, options?: {sudo?: boolean}): Promise<Buffer>;
+  /**
+   * How the login becomes root: 'root', 'nopasswd' (sudo -n works), 'password' (sudo needs the
+   * login password) or 'none'. Detected once and cached (or as the profile's sudo setting says).
+   */
+  detectPrivilege?(): Promise<'root' | 'nopasswd' | 'password' | 'none'>;
   /** Close the connection. Safe to call twice. */
   close(): Promise<void>;
 }

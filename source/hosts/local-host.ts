@@ -9,7 +9,7 @@ import {HostAuthError, HostCommandError} from './errors.js';
 import type {ExecOptions, ExecResult, Host, UploadOptions} from './host.js';
 import {chownSpec, installFileCommand, tempNameNextTo} from './install-file.js';
 import {sh} from './quote.js';
-import {sudoersHint, wrapSudo} from './sudo.js';
+import {detectPrivilege, sudoersHint, wrapSudo, type Privilege} from './sudo.js';
 
 export interface LocalHostOptions {
   name?: string;
@@ -24,6 +24,13 @@ export class LocalHost implements Host {
 
   constructor(private readonly options: LocalHostOptions = {}) {
     this.name = options.name ?? 'local';
+  }
+
+  private privilege?: Promise<Privilege>;
+
+  detectPrivilege(): Promise<Privilege> {
+    this.privilege ??= detectPrivilege((command, stdin) => this.exec(command, {stdin}));
+    return this.privilege;
   }
 
   private sudoCommand(command: string): {command: string; stdinPrefix: string} {

@@ -1,6 +1,7 @@
 // Opening one authenticated, host-key-verified ssh2 connection, directly or through a jump
 // host, with a connect timeout and retries (only for "unreachable"; a refused key or password
 // is not going to change by trying again).
+import {existsSync} from 'node:fs';
 import type {Readable} from 'node:stream';
 import ssh2 from 'ssh2';
 import type {AnyAuthMethod, Client as SshClient, ConnectConfig} from 'ssh2';
@@ -36,6 +37,10 @@ export function label(target: SshTarget): string {
   return `${target.name} (${target.user}@${knownHostsName(target.host, target.port)})`;
 }
 
+function existingKeys(files: string[]): HostAuth[] {
+  return files.filter((file) => existsSync(file)).map((keyFile) => ({method: 'key' as const, keyFile}));
+}
+
 export async function resolveTarget(spec: HostSpec, options: ConnectOptions, allowJump = true): Promise<SshTarget> {
   const configFile = options.sshConfigFile ?? defaultSshConfigFile();
   const config = configFile === '' || configFile === 'none' ? {identityFiles: []} : await readSshConfig(spec.address, configFile);
@@ -48,6 +53,8 @@ export async function resolveTarget(spec: HostSpec, options: ConnectOptions, all
     user: spec.user ?? config.user ?? 'root',
     auth: [spec.auth],
   };
+  // As OpenSSH would: after the agent, the IdentityFiles the ssh config names (those that exist).
+  if (spec.auth.method === 'agent') target.auth.push(...existingKeys(config.identityFiles));
   if (!allowJump) return target;
   if (options.jump) {
     target.jump = await resolveTarget(options.jump, options, false);
@@ -63,11 +70,8 @@ export async function resolveTarget(spec: HostSpec, options: ConnectOptions, all
       options,
       false,
     );
-    // As OpenSSH would: the agent if there is one, then the IdentityFiles of the hop's own config.
-    jump.auth = [
-      ...(process.env.SSH_AUTH_SOCK ? [{method: 'agent' as const}] : []),
-      ...hopConfig.identityFiles.map((keyFile) => ({method: 'key' as const, keyFile})),
-    ];
+    // The agent if there is one, then the IdentityFiles of the hop's own config.
+    jump.auth = [...(process.env.SSH_AUTH_SOCK ? [{method: 'agent' as const}] : []), ...existingKeys(hopConfig.identityFiles)];
     target.jump = jump;
   }
   return target;

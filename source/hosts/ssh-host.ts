@@ -65,7 +65,7 @@ export class SshHost implements Host {
   }
 
   /** How this login becomes root, detected once (or as the profile says). */
-  privilege(): Promise<Privilege> {
+  detectPrivilege(): Promise<Privilege> {
     if (!this.privilegePromise) {
       const mode = this.init.sudo ?? 'auto';
       this.privilegePromise =
@@ -107,7 +107,7 @@ export class SshHost implements Host {
 
   /** The command line and stdin prefix that run `command` as root. */
   private async asRoot(command: string): Promise<{command: string; stdinPrefix: string}> {
-    const privilege = await this.privilege();
+    const privilege = await this.detectPrivilege();
     if (privilege === 'none') {
       throw new HostAuthError(this.name, `${this.user} on ${this.name} is not root and cannot use sudo; ${sudoersHint(this.user)}`);
     }
@@ -267,7 +267,7 @@ export class SshHost implements Host {
   async upload(content: string | Buffer, remotePath: string, options: UploadOptions = {}): Promise<void> {
     const data = Buffer.from(content);
     const mode = options.mode ?? 0o644;
-    const rootNeeded = options.sudo && (await this.privilege()) !== 'root';
+    const rootNeeded = options.sudo && (await this.detectPrivilege()) !== 'root';
 
     if (!rootNeeded) {
       const tmp = tempNameNextTo(remotePath);
@@ -295,7 +295,7 @@ export class SshHost implements Host {
   }
 
   async readFile(remotePath: string, options: {sudo?: boolean} = {}): Promise<Buffer> {
-    if (options.sudo && (await this.privilege()) !== 'root') {
+    if (options.sudo && (await this.detectPrivilege()) !== 'root') {
       const result = await this.execRaw(sh`cat -- ${remotePath}`, {sudo: true});
       if (result.code !== 0) {
         throw new HostCommandError(this.name, `${this.name}: cannot read ${remotePath}: ${result.stderr.toString('utf8').trim()}`);

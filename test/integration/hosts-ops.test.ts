@@ -118,9 +118,9 @@ describe.skipIf(!available.ok)('commands and files on real hosts', () => {
     });
 
     it('detects how each login becomes root', async () => {
-      expect(await root.privilege()).toBe('root');
-      expect(await deploy.privilege()).toBe('nopasswd');
-      expect(await pw1.privilege()).toBe('password');
+      expect(await root.detectPrivilege()).toBe('root');
+      expect(await deploy.detectPrivilege()).toBe('nopasswd');
+      expect(await pw1.detectPrivilege()).toBe('password');
       expect(sudoersLine('deploy')).toBe('deploy ALL=(ALL:ALL) NOPASSWD: ALL');
     });
 

@@ -63,6 +63,7 @@ describe('LocalHost', () => {
   });
 
   it.skipIf(process.getuid?.() !== 0)('as root, sudo runs directly and chown works', async () => {
+    expect(await host.detectPrivilege()).toBe('root');
     expect((await host.exec('id -u', {sudo: true})).stdout).toBe('0\n');
     const path = join(dir, 'owned');
     await host.upload('x', path, {sudo: true, mode: 0o644, owner: 'nobody', group: 'root'});
