@@ -7,6 +7,7 @@ import type {Host} from '../hosts/host.js';
 import {findVersionSet} from '../presets.js';
 import type {Plan} from '../plan/plan.js';
 import type {Profile} from '../profile/schema.js';
+import {isIpAddress} from './checks/addresses.js';
 import {connectionFailureResults, connectionResults} from './checks/connection.js';
 import {HOST_CHECKS} from './checks/index.js';
 import {expectedUnitTargets, operatorDnsResults, wildcardLabel} from './checks/names.js';
@@ -95,7 +96,8 @@ export async function runPreflight(options: RunPreflightOptions): Promise<Prefli
   const wildcardName = profile.unit.cellUrlMode === 'per-cell' ? `${wildcardLabel(randomBytes(5).toString('hex'))}.${profile.unit.fqdn}` : undefined;
   const expected = expectedUnitTargets(profile, plan);
   const names = [profile.unit.fqdn, ...(wildcardName ? [wildcardName] : []), ...expected.names];
-  const bindNames = plan.hosts.map(h => h.privateAddress).filter(a => !/^[\d.:[\]]+$/.test(a));
+  // Private addresses given as names are resolved on the hosts too (the Address check compares them).
+  const bindNames = plan.hosts.map(h => h.privateAddress.toLowerCase()).filter(a => !isIpAddress(a));
   const packageSourceUrl = profile.artifacts.packageMirror;
 
   const artifacts = checkArtifacts(profile, options.probeUrl ?? headUrl);
