@@ -11,8 +11,16 @@ import {Profile} from './profile/schema.js';
 import {versionMatrix} from './presets.js';
 import {EXIT, UsageError, gatherAnswers, type CommonOptions, isInteractive, output} from './cli/common.js';
 import {runInstallCommand, runPlanCommand, notAvailable} from './cli/commands.js';
+import {runPreflightCommand, type PreflightOptions} from './cli/preflight.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string};
+
+function withConnectionOptions(command: Command): Command {
+  return command
+    .option('--accept-new-host-keys', 'pin unknown SSH host keys without asking (throwaway labs); changed keys are always refused')
+    .option('--ignore-preflight-errors <ids>', 'comma-separated check IDs (or "all") whose errors become warnings')
+    .option('--skip-public-check', 'skip the DNS view and 80/443 reachability from this machine (load balancers, offline operator machines)');
+}
 
 function withProfileOptions(command: Command): Command {
   return command
@@ -65,8 +73,11 @@ export function buildProgram(): Command {
       }
     });
 
+  withConnectionOptions(withProfileOptions(program.command('preflight')))
+    .description('run the preflight checks on every host (changes nothing); exit 1 when an error remains')
+    .action((options: PreflightOptions) => runPreflightCommand(options));
+
   for (const [name, what] of [
-    ['preflight', 'preflight checks on every host'],
     ['report', 'the post-install environment confirmation report'],
     ['add', 'adding engine extensions and auth plugins to an installed unit'],
     ['start', 'starting an installed unit in boot order'],

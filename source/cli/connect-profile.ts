@@ -1,0 +1,93 @@
+// Opening the profile's hosts: SSH specs from the profile, secrets from their references,
+// host-key questions through the prompter when there is one, this machine for try-it.
+import {readFileSync} from 'node:fs';
+import {connectHosts, LocalHost, SSH_PASSWORD_ENV, SUDO_PASSWORD_ENV, type Host, type HostSpec as SshSpec} from '../hosts/index.js';
+import type {HostEvent} from '../hosts/spec.js';
+import {expandHome} from '../hosts/ssh-config.js';
+import type {Prompter} from '../profile/prompter.js';
+import type {HostSpec, Profile, SecretRef} from '../profile/schema.js';
+import {registerSecret} from '../run-log.js';
+
+export interface ConnectProfileOptions {
+  prompter?: Prompter;
+  acceptNewHostKeys?: boolean;
+  log: (line: string) => void;
+}
+
+export interface ProfileConnections {
+  hosts: Map<string, Host>;
+  errors: Map<string, Error>;
+  close(): Promise<void>;
+}
+
+/** The value of a secret reference; undefined for "prompt" (asked by the connection layer). */
+export function readSecretRef(ref: SecretRef | undefined): string | undefined {
+  if (ref === undefined || ref === 'prompt') return undefined;
+  const value = 'env' in ref ? process.env[ref.env] : readFileSync(expandHome(ref.file), 'utf8').split('\n')[0];
+  if (value === undefined || value === '') {
+    throw new Error('env' in ref ? `environment variable ${ref.env} is not set` : `${ref.file} is empty`);
+  }
+  registerSecret(value);
+  return value;
+}
+
+function sshSpec(host: {name: string; address: string; port: number; user: string; auth: HostSpec['auth']}, sudo?: HostSpec['sudo']): SshSpec {
+  const auth = host.auth;
+  return {
+    name: host.name,
+    address: host.address,
+    port: host.port,
+    user: host.user,
+    sudo,
+    auth: auth.method === 'key' ? {method: 'key', keyFile: auth.keyFile} : auth.method === 'password' ? {method: 'password', ...(auth.password !== 'prompt' && 'file' in auth.password ? {passwordFile: auth.password.file} : {})} : {method: 'agent'},
+  };
+}
+
+/**
+ * Environment references other than the tool's own variable names are handed to the connection
+ * layer through those names, in this process only.
+ */
+function exportSecretEnv(profile: Profile): void {
+  for (const host of profile.hosts) {
+    if (host.auth.method === 'password' && host.auth.password !== 'prompt' && 'env' in host.auth.password) {
+      process.env[SSH_PASSWORD_ENV] = readSecretRef(host.auth.password);
+    }
+    if (host.sudoPassword && host.sudoPassword !== 'prompt') process.env[SUDO_PASSWORD_ENV] = readSecretRef(host.sudoPassword);
+  }
+}
+
+export async function connectProfile(profile: Profile, options: ConnectProfileOptions): Promise<ProfileConnections> {
+  if (profile.pattern === 'try-it') {
+    const local = new LocalHost({name: profile.hosts[0]!.name});
+    return {hosts: new Map([[local.name, local]]), errors: new Map(), close: async () => {}};
+  }
+  exportSecretEnv(profile);
+  const prompter = options.prompter;
+  const connected = await connectHosts(
+    profile.hosts.map(h => sshSpec(h, h.sudo)),
+    {
+      acceptNewHostKeys: options.acceptNewHostKeys,
+      confirmHostKey: prompter
+        ? (host, fingerprint, keyType) =>
+            prompter.confirm({id: `hostkey.${host}`, message: `${host}: unknown host key ${keyType} ${fingerprint}. Is this the server's key? (compare with ssh-keygen -lf on the server)`, initial: false})
+        : undefined,
+      askSecret: prompter ? prompt => prompter.secret({id: 'secret', message: prompt}) : undefined,
+      jump: profile.bastion ? sshSpec({name: 'bastion', ...profile.bastion}) : undefined,
+      onEvent: (event: HostEvent) => options.log(describeEvent(event)),
+    },
+  );
+  return {hosts: connected.hosts as Map<string, Host>, errors: connected.errors, close: () => connected.close()};
+}
+
+function describeEvent(event: HostEvent): string {
+  switch (event.type) {
+    case 'connecting':
+      return `[${event.host}] connecting (${event.attempt}/${event.of})`;
+    case 'retry':
+      return `[${event.host}] ${event.message}`;
+    case 'connected':
+      return `[${event.host}] connected`;
+    case 'host-key-pinned':
+      return `[${event.host}] host key ${event.fingerprint} pinned in ${event.file}`;
+  }
+}
