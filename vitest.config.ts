@@ -5,10 +5,10 @@ export default defineConfig({
     environment: 'node',
     include: ['test/**/*.test.{ts,tsx}'],
     setupFiles: ['test/setup.ts'],
+    // One set of real test servers for the whole run (skipped where this machine cannot make them).
+    globalSetup: ['test/harness/global-setup.ts'],
     restoreMocks: true,
     testTimeout: 20_000,
     hookTimeout: 600_000,
-    // Integration tests share one set of real test servers; they run in one worker, in order.
-    fileParallelism: true,
   },
 });
