@@ -1,5 +1,6 @@
 // The ssh2 adapter: one connection per host, a channel per command, SFTP for files.
 import {randomBytes} from 'node:crypto';
+import pLimit from 'p-limit';
 import type {Client as SshClient, ClientChannel, SFTPWrapper} from 'ssh2';
 import {HostAuthError, HostCommandError, HostUnreachableError} from './errors.js';
 import type {ExecOptions, ExecResult, Host, UploadOptions} from './host.js';
@@ -48,6 +49,10 @@ export class SshHost implements Host {
   private privilegePromise?: Promise<Privilege>;
   private sudoPasswordPromise?: Promise<string>;
   private lost?: Error;
+  // sshd allows 10 sessions per connection (MaxSessions): 6 for commands, 1 for SFTP, 1 for kills,
+  // and room for sessions sshd has not freed yet.
+  private readonly commandSlots = pLimit(6);
+  private readonly killSlots = pLimit(1);
   private closed = false;
 
   constructor(private readonly init: SshHostInit) {
@@ -69,7 +74,7 @@ export class SshHost implements Host {
     if (!this.privilegePromise) {
       const mode = this.init.sudo ?? 'auto';
       this.privilegePromise =
-        mode === 'auto' ? detectPrivilege((c, stdin) => this.execText(c, {stdin})) : Promise.resolve<Privilege>(mode);
+        mode === 'auto' ? detectPrivilege((c, stdin) => this.exec(c, {stdin})) : Promise.resolve<Privilege>(mode);
     }
     return this.privilegePromise;
   }
@@ -89,7 +94,7 @@ export class SshHost implements Host {
       this.user,
       this.init.loginPassword,
       async (candidate) => {
-        const check = await checkSudoPassword((c, stdin) => this.execText(c, {stdin}), candidate);
+        const check = await checkSudoPassword((c, stdin) => this.exec(c, {stdin}), candidate);
         if (check === 'not-allowed') notAllowed = true;
         return check === 'ok';
       },
@@ -126,11 +131,20 @@ export class SshHost implements Host {
     };
   }
 
-  private async execText(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    return this.exec(command, options);
+  private async openChannel(command: string): Promise<ClientChannel> {
+    // sshd frees a session slot only after it has reaped the command, a moment after the channel
+    // closed; an "open failed" right after many short commands is that lag, so wait and try again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.openChannelOnce(command);
+      } catch (error) {
+        if (attempt >= 40 || !/open failed/i.test((error as Error).message)) throw error;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
   }
 
-  private openChannel(command: string): Promise<ClientChannel> {
+  private openChannelOnce(command: string): Promise<ClientChannel> {
     if (this.closed) return Promise.reject(new HostCommandError(this.name, `${this.name}: the connection is closed`));
     if (this.lost) {
       return Promise.reject(new HostUnreachableError(this.name, `${this.name}: the SSH connection was lost (${this.lost.message})`));
@@ -151,6 +165,11 @@ export class SshHost implements Host {
   private async execRaw(command: string, options: ExecOptions): Promise<RawResult> {
     const sudo = options.sudo ? await this.asRoot(command) : {command: sh`sh -c ${command}`, stdinPrefix: ''};
     const wrapped = `printf '%s\\n' "$$" >&2; exec ${sudo.command}`;
+    // Commands queue for a channel slot; the privilege detection above runs its own commands first.
+    return this.commandSlots(() => this.runChannel(wrapped, sudo.stdinPrefix, options));
+  }
+
+  private async runChannel(wrapped: string, stdinPrefix: string, options: ExecOptions): Promise<RawResult> {
     if (options.signal?.aborted) return {code: -1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), cancelled: true};
     const channel = await this.openChannel(wrapped);
 
@@ -184,15 +203,18 @@ export class SshHost implements Host {
         stopped = why;
         if (pid === undefined) await new Promise<void>((r) => pidWaiters.push(r)); // the PID is the first thing printed
         if (pid !== undefined) {
-          const killer = options.sudo ? await this.asRoot(sh`sh -c ${KILL_TREE} kill-tree ${pid}`) : {command: sh`sh -c ${KILL_TREE} kill-tree ${pid}`, stdinPrefix: ''};
-          try {
-            const kc = await this.openChannel(killer.command);
-            kc.on('data', () => {}).stderr.on('data', () => {});
-            kc.end(killer.stdinPrefix);
-            await new Promise((r) => kc.once('close', r));
-          } catch {
-            // connection gone: nothing more we can do remotely
-          }
+          const killTree = sh`sh -c ${KILL_TREE} kill-tree ${pid}`;
+          const killer = options.sudo ? await this.asRoot(killTree) : {command: killTree, stdinPrefix: ''};
+          await this.killSlots(async () => {
+            try {
+              const kc = await this.openChannel(killer.command);
+              kc.on('data', () => {}).stderr.on('data', () => {});
+              kc.end(killer.stdinPrefix);
+              await new Promise((r) => kc.once('close', r));
+            } catch {
+              // connection gone: nothing more we can do remotely
+            }
+          });
         }
         channel.close();
         setTimeout(finish, 2000).unref(); // some servers never send close after a kill
@@ -217,19 +239,29 @@ export class SshHost implements Host {
         stderr.push(chunk);
         options.onStderr?.(decoder.err.decode(chunk, {stream: true}));
       });
+      let stderrEnded = false;
+      channel.stderr.once('end', () => (stderrEnded = true));
       channel.on('exit', (code: number | null) => {
         if (typeof code === 'number') exitCode = code;
       });
-      channel.on('close', () => {
+      // ssh2 may emit 'exit' before these listeners exist (same parse loop as the exec reply); the
+      // close event repeats the code, so take it from there too.
+      channel.on('close', (code?: number | null) => {
+        if (typeof code === 'number') exitCode ??= code;
         pidWaiters.forEach((w) => w());
-        finish();
+        // 'close' waits for stdout's end but not stderr's: let stderr drain first.
+        if (stderrEnded) finish();
+        else {
+          channel.stderr.once('end', finish);
+          setTimeout(finish, 1000).unref();
+        }
       });
 
       if (options.timeoutMs) timer = setTimeout(() => void stop('timedOut'), options.timeoutMs);
       options.signal?.addEventListener('abort', onAbort, {once: true});
       // stdin is always closed, so a command that reads it cannot hang; the sudo password goes first.
       const input = options.stdin === undefined ? Buffer.alloc(0) : Buffer.from(options.stdin);
-      channel.end(Buffer.concat([Buffer.from(sudo.stdinPrefix), input]));
+      channel.end(Buffer.concat([Buffer.from(stdinPrefix), input]));
     });
   }
 

@@ -35,9 +35,9 @@ export async function detectPrivilege(run: RunForCheck): Promise<Privilege> {
 
 export type SudoCheck = 'ok' | 'wrong-password' | 'not-allowed';
 
-/** Validate a sudo password with `sudo -S -v` (the password is the first line of stdin). */
+/** Validate a sudo password (the password is the first line of stdin). */
 export async function checkSudoPassword(run: RunForCheck, password: string): Promise<SudoCheck> {
-  const result = await run("sudo -S -p '' -v", `${password}\n`);
+  const result = await run("sudo -k -S -p '' true", `${password}\n`);
   if (result.code === 0) return 'ok';
   if (/not in the sudoers|not allowed|may not run sudo/i.test(result.stderr)) return 'not-allowed';
   return 'wrong-password';
@@ -51,7 +51,9 @@ export function wrapSudo(command: string, privilege: Privilege): string {
     case 'nopasswd':
       return sh`sudo -n -- sh -c ${command}`;
     case 'password':
-      return `sudo -S -p '' -- sh -c ${shellQuote(command)}`;
+      // -k: always read the password line, even when sudo has cached credentials; otherwise the
+      // password would be left on stdin for the command itself.
+      return `sudo -k -S -p '' -- sh -c ${shellQuote(command)}`;
     case 'none':
       throw new Error('cannot run as root: no sudo');
   }

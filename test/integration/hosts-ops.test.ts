@@ -11,7 +11,7 @@ import {HostAuthError, HostCommandError} from '../../source/hosts/errors.js';
 import {sh} from '../../source/hosts/quote.js';
 import type {SshHost} from '../../source/hosts/ssh-host.js';
 import type {ConnectOptions, HostEvent} from '../../source/hosts/spec.js';
-import {sudoersLine} from '../../source/hosts/sudo.js';
+import {sudoersLine, wrapSudo} from '../../source/hosts/sudo.js';
 import {HOSTILE_STRINGS, INJECTION_MARKER} from '../harness/hostile-strings.js';
 import {
   downTestHosts,
@@ -117,6 +117,17 @@ describe.skipIf(!available.ok)('commands and files on real hosts', () => {
       expect((await deploy.exec('cat')).stdout).toBe(''); // stdin closed: no hang
     });
 
+    it('many commands at once over each connection: every exit code and all output arrive', async () => {
+      // More at once than sshd's MaxSessions (10); fast commands, where the exit status can come
+      // in the same packet burst as the exec reply.
+      const runs = [root, deploy, pw2].flatMap((host) =>
+        Array.from({length: 25}, (_, i) => host.exec(`echo out${i}; echo err${i} >&2; exit ${i % 7}`).then((r) => [i, r] as const)),
+      );
+      for (const [i, result] of await Promise.all(runs)) {
+        expect(result).toEqual({code: i % 7, stdout: `out${i}\n`, stderr: `err${i}\n`});
+      }
+    });
+
     it('detects how each login becomes root', async () => {
       expect(await root.detectPrivilege()).toBe('root');
       expect(await deploy.detectPrivilege()).toBe('nopasswd');
@@ -154,6 +165,14 @@ describe.skipIf(!available.ok)('commands and files on real hosts', () => {
       expect(logs.stdout).toContain('sudo');
       expect(logs.stdout).not.toContain(PASSWORD_USER_PASSWORD);
       expect(JSON.stringify(events)).not.toContain(PASSWORD_USER_PASSWORD);
+    });
+
+    it('the password line never reaches the command, even when sudo has cached credentials', async () => {
+      // Prime sudo's credential cache in the same shell, then run exactly what exec would run.
+      const primed = `IFS= read -r p; printf '%s\\n' "$p" | sudo -S -p '' -v; ${wrapSudo('cat', 'password')}`;
+      const pw = PASSWORD_USER_PASSWORD;
+      const result = await pw1.exec(primed, {stdin: `${pw}\n${pw}\nDATA\n`});
+      expect(result).toEqual({code: 0, stdout: 'DATA\n', stderr: ''});
     });
 
     it('a user who may not sudo gets the exact sudoers line to add', async () => {
@@ -197,6 +216,9 @@ describe.skipIf(!available.ok)('commands and files on real hosts', () => {
   });
 
   describe('upload and readFile', () => {
+    beforeAll(async () => {
+      expect((await onHost1('rm -rf /etc/pds-upload && mkdir /etc/pds-upload')).code).toBe(0);
+    });
     async function statOf(path: string): Promise<string> {
       return (await onHost1(sh`stat -c '%a %U %G %s' -- ${path}`)).stdout.trim();
     }
@@ -205,7 +227,6 @@ describe.skipIf(!available.ok)('commands and files on real hosts', () => {
     }
 
     it('writes with mode and owner as root, atomically: a reader only ever sees the old or the new file', async () => {
-      await root.exec('mkdir -p /etc/pds-upload');
       const path = '/etc/pds-upload/big.conf';
       const a = 'a'.repeat(4 << 20);
       const b = 'b'.repeat(4 << 20);
