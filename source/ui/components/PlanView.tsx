@@ -53,9 +53,12 @@ function HostBox({host}: {host: HostView}) {
       </Row>
       <Row label="steps">
         {host.steps.map((step, i) => (
-          <Text key={step.id}>
-            <Text dimColor>{String(i + 1).padStart(width)}.</Text> {step.title}
-          </Text>
+          <Box key={step.id}>
+            <Box width={width + 2} flexShrink={0}>
+              <Text dimColor>{String(i + 1).padStart(width)}.</Text>
+            </Box>
+            <Text>{step.title}</Text>
+          </Box>
         ))}
       </Row>
       {host.services.length > 0 ? (

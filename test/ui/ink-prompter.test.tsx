@@ -1,0 +1,112 @@
+// The prompter end to end on fake terminal streams: one Ink app per question, answers through
+// waitUntilExit, GoBack/Cancelled rejections, notes between questions, nothing left mounted.
+import {afterEach, describe, expect, it} from 'vitest';
+import {Cancelled, GoBack} from '../../source/profile/prompter.js';
+import {createInkPrompter} from '../../source/ui/ink-prompter.js';
+import {fakeTerminal, KEY, tick, until, type FakeStdin} from './helpers.js';
+
+/** Waits until a prompt is listening (raw mode on and a reader attached), then lets effects settle. */
+async function listening(stdin: FakeStdin): Promise<void> {
+  await until(() => stdin.isRaw && stdin.listenerCount('readable') > 0);
+  await tick();
+}
+
+async function keys(stdin: FakeStdin, ...sequence: string[]): Promise<void> {
+  for (const key of sequence) {
+    stdin.write(key);
+    await tick();
+  }
+}
+
+const letters = [
+  {value: 'alpha', label: 'Alpha'},
+  {value: 'beta', label: 'Beta', hint: 'the second'},
+] as const;
+
+let term = fakeTerminal();
+afterEach(() => {
+  // Every prompt has unmounted: raw mode is off and nobody reads the fake stdin any more.
+  expect(term.stdin.isRaw).toBe(false);
+  expect(term.stdin.listenerCount('readable')).toBe(0);
+  term = fakeTerminal();
+});
+
+describe('createInkPrompter', () => {
+  it('asks questions one after another and returns their answers, leaving transcript lines', async () => {
+    const p = createInkPrompter(term.streams);
+
+    const choice = p.select({id: 'letter', message: 'Pick a letter', choices: [...letters]});
+    await listening(term.stdin);
+    await keys(term.stdin, '2');
+    expect(await choice).toBe('beta');
+    expect(term.stdout.text()).toContain('✔ Pick a letter · Beta');
+
+    p.note('Two servers need DNS records.', 'warning');
+    expect(term.stdout.text()).toContain('⚠ Two servers need DNS records.');
+
+    const port = p.text({
+      id: 'port',
+      message: 'SSH port',
+      validate: input => (/^\d+$/.test(input) ? {ok: true, value: Number(input)} : {ok: false, error: 'digits only'}),
+    });
+    await listening(term.stdin);
+    await keys(term.stdin, 'x', KEY.enter, KEY.backspace, '2', '2', KEY.enter);
+    expect(await port).toBe(22);
+    expect(term.stdout.text()).toContain('✔ SSH port · 22');
+
+    const picked = p.multiSelect({id: 'many', message: 'Which?', choices: [...letters], initial: ['alpha']});
+    await listening(term.stdin);
+    await keys(term.stdin, KEY.down, KEY.space, KEY.enter);
+    expect(await picked).toEqual(['alpha', 'beta']);
+
+    const sure = p.confirm({id: 'sure', message: 'Save?', initial: true});
+    await listening(term.stdin);
+    await keys(term.stdin, KEY.enter);
+    expect(await sure).toBe(true);
+
+    // The output reads as a transcript, in order.
+    const out = term.stdout.text();
+    const order = ['✔ Pick a letter · Beta', '⚠ Two servers', '✔ SSH port · 22', '✔ Which? · Alpha, Beta', '✔ Save? · yes'].map(s => out.indexOf(s));
+    expect(order.every(i => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('rejects with GoBack on Esc and with Cancelled on Ctrl-C', async () => {
+    const p = createInkPrompter(term.streams);
+
+    const back = p.text({id: 'name', message: 'Name', validate: s => ({ok: true, value: s})});
+    await listening(term.stdin);
+    await keys(term.stdin, 'a', KEY.escape);
+    await expect(back).rejects.toBeInstanceOf(GoBack);
+
+    const cancel = p.select({id: 'letter', message: 'Pick', choices: [...letters]});
+    await listening(term.stdin);
+    await keys(term.stdin, KEY.ctrlC);
+    await expect(cancel).rejects.toBeInstanceOf(Cancelled);
+
+    // The next question still works after a rejection.
+    const again = p.confirm({id: 'again', message: 'Again?'});
+    await listening(term.stdin);
+    await keys(term.stdin, 'y');
+    expect(await again).toBe(true);
+  });
+
+  it('never writes a secret or its length to the terminal', async () => {
+    const p = createInkPrompter(term.streams);
+    const secret = 'Qz9#Wv!';
+    const answer = p.secret({id: 'sudo', message: 'sudo password'});
+    await listening(term.stdin);
+    await keys(term.stdin, ...secret, KEY.enter);
+    expect(await answer).toBe(secret);
+    const out = term.stdout.text() + term.stderr.text();
+    expect(out).toContain('✔ sudo password · (hidden)');
+    for (const ch of secret) expect(out).not.toContain(ch);
+    expect(out).not.toMatch(/[*•●]/);
+  });
+
+  it('refuses to ask when stdin is not a terminal instead of hanging', async () => {
+    term.stdin.isTTY = undefined; // what a pipe reports
+    const p = createInkPrompter(term.streams);
+    await expect(p.confirm({id: 'sure', message: 'Save?'})).rejects.toThrow(/Cannot ask "Save\?": input is not a terminal/);
+  });
+});
