@@ -166,7 +166,7 @@ describe('nginx site: live', () => {
     backend = createHttpServer((request, response) => {
       response.setHeader('Content-Type', 'application/json');
       response.setHeader('X-Powered-By', 'should-be-hidden');
-      response.end(JSON.stringify({method: request.method, url: request.url, headers: request.headers} satisfies Echo));
+      response.end(JSON.stringify({method: request.method ?? '', url: request.url ?? '', headers: request.headers} satisfies Echo));
     });
     await new Promise<void>(resolve => backend!.listen(ports.backend, '127.0.0.1', resolve));
     // nginx workers run as an unprivileged user when the test runs as root: the webroot must be readable.
