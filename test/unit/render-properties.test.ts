@@ -94,6 +94,9 @@ describe('properties escaping', () => {
     const dir = tempDir('props');
     writeFileSync(join(dir, 'PropertiesCheck.java'), JAVA_DUMP);
     writeFileSync(join(dir, 'ours.properties'), text, 'latin1');
+    // Running a .java file directly needs the JDK's compiler module, not only the JRE.
+    const modules = tool('java', ['--list-modules'], 'openjdk-17-jdk-headless').stdout;
+    if (!/^jdk\.compiler@/m.test(modules)) throw new Error('java cannot run source files (no jdk.compiler): run  apt-get install -y openjdk-17-jdk-headless');
     const javaCmd = ['java', '-Dfile.encoding=UTF-8', join(dir, 'PropertiesCheck.java')];
     const loaded = tool(javaCmd[0]!, [...javaCmd.slice(1), 'load', join(dir, 'ours.properties')], 'openjdk-17-jdk-headless');
     expect(loaded.stderr).toBe('');
