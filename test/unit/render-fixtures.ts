@@ -55,11 +55,14 @@ export function context(profile: Profile, set: '1.8.3' | '1.8.0', options: Parti
   });
 }
 
-/** A temporary directory removed after the test file. */
+// One root per test file (this module is loaded once per file), removed when the file is done;
+// tempDir may then be called from anywhere, including inside a test.
+const root = mkdtempSync(join(tmpdir(), 'render-test-'));
+afterAll(() => rmSync(root, {recursive: true, force: true}));
+
+/** A temporary directory, removed after the test file. */
 export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `render-${prefix}-`));
-  afterAll(() => rmSync(dir, {recursive: true, force: true}));
-  return dir;
+  return mkdtempSync(join(root, `${prefix}-`));
 }
 
 export interface ToolResult {

@@ -6,7 +6,7 @@ import {createServer as createHttpServer, type IncomingHttpHeaders, type Server}
 import {request as httpsRequest} from 'node:https';
 import {request as httpRequest} from 'node:http';
 import {createServer as createNetServer} from 'node:net';
-import {join} from 'node:path';
+import {dirname, join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {PATHS} from '../../source/plan/paths.js';
 import {renderNginxSite} from '../../source/steps/render/nginx.js';
@@ -170,6 +170,7 @@ describe('nginx site: live', () => {
     });
     await new Promise<void>(resolve => backend!.listen(ports.backend, '127.0.0.1', resolve));
     // nginx workers run as an unprivileged user when the test runs as root: the webroot must be readable.
+    chmodSync(dirname(dir), 0o755);
     chmodSync(dir, 0o755);
     mkdirSync(join(dir, 'acme', '.well-known', 'acme-challenge'), {recursive: true, mode: 0o755});
     writeFileSync(join(dir, 'acme', '.well-known', 'acme-challenge', 'token123'), 'token123.thumbprint');
