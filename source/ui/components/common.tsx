@@ -1,6 +1,6 @@
 // Pieces shared by the prompts: how a prompt ends, the keys every prompt knows (Esc, Ctrl-C),
 // and the lines drawn while asking and after answering (the transcript).
-import {Box, Text, useStdin, type Key} from 'ink';
+import {Text, useStdin, type Key} from 'ink';
 import {useEffect, useRef} from 'react';
 import {hue} from '../colors.js';
 
@@ -81,11 +81,9 @@ export function Outcome<T>({message, settled, answer, notice}: {message: string;
     );
   }
   return (
-    <Box flexDirection="column">
-      <Text>
-        <Text color={hue('green')}>✔</Text> {message} <Text dimColor>·</Text> <Text color={hue('cyan')}>{answer}</Text>
-        {notice ? <Text color={hue('yellow')}> ({notice})</Text> : null}
-      </Text>
-    </Box>
+    <Text>
+      <Text color={hue('green')}>✔</Text> {message} <Text dimColor>·</Text> <Text color={hue('cyan')}>{answer}</Text>
+      {notice ? <Text color={hue('yellow')}> ({notice})</Text> : null}
+    </Text>
   );
 }
