@@ -15,7 +15,8 @@ const NEEDED = [
   ['ssh-agent', 'openssh-client'],
   ['ip', 'iproute2'],
   ['unshare', 'util-linux'],
-  ['keytool', 'openjdk-17-jre-headless'],
+  ['keytool', 'openjdk-17-jdk-headless'],
+  ['javac', 'openjdk-17-jdk-headless'],
 ];
 
 const has = command => spawnSync('sh', ['-c', `command -v ${command} || test -x /usr/sbin/${command}`], {stdio: 'ignore'}).status === 0;
