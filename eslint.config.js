@@ -30,7 +30,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.{ts,tsx}'],
+    files: ['test/**/*.{ts,tsx,mjs}'],
+    languageOptions: {globals: {...globals.node}},
     rules: {'no-console': 'off'},
   },
 );

@@ -19,7 +19,7 @@ function run(args: string[], env: Record<string, string> = {}) {
     env: {PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state'), ...env},
   });
   expect(result.error, 'the CLI must not hang').toBeUndefined();
-  expect(result.stdout + result.stderr).not.toMatch(/\u001b\[/);
+  expect(result.stdout + result.stderr).not.toContain("\u001b[");
   return result;
 }
 

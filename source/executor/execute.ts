@@ -3,7 +3,7 @@
 // first failure, lets running ones finish, and journals every result so `--resume` can skip
 // what an interrupted run already did.
 import type {Host} from '../hosts/host.js';
-import {Journal} from './journal.js';
+import type {Journal} from './journal.js';
 import {StepError, type OsInfo, type RunEvent, type StepDefinition, type StepStatus} from './types.js';
 
 export interface ExecuteOptions {

@@ -2,7 +2,8 @@
 // defaults next time. Only the validated profile is saved; secrets are references by design.
 import Conf from 'conf';
 import * as z from 'zod';
-import {Profile, type ProfileInput} from './schema.js';
+import type {Profile} from './schema.js';
+import { type ProfileInput} from './schema.js';
 
 export const PROFILE_NAME = z
   .string()

@@ -5,8 +5,9 @@ import {homedir} from 'node:os';
 import {patternPresets} from '../presets.js';
 import {cleanFqdn, checkAddress, checkPath, type FieldResult} from '../profile/fields.js';
 import {GoBack, type Prompter, type Validation} from '../profile/prompter.js';
+import type {
+  CELL_URL_MODES} from '../profile/schema.js';
 import {
-  CELL_URL_MODES,
   EXTENSION_NAMES,
   HostSpec,
   PATTERNS,
