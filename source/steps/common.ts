@@ -1,0 +1,223 @@
+// Building blocks the role steps share on top of the executor's primitives: artifacts uploaded by
+// hash and unpacked once, symlinks, service users, pending restarts that survive a cut
+// connection, services started with a readiness wait, and warnings for what containers forbid.
+// Each one looks first, changes only what differs and honours check mode.
+import {readFileSync} from 'node:fs';
+import {basename} from 'node:path';
+import {REMOTE_ARTIFACT_DIR, type LocalArtifact} from '../artifacts/types.js';
+import {run, ensureService, type ServiceSpec} from '../executor/primitives.js';
+import {StepError, type StepContext} from '../executor/types.js';
+import {shellQuote as q} from '../hosts/quote.js';
+import {javaHome as defaultJavaHome} from './os.js';
+
+/** Where the tool keeps its own state on every server (pending restarts, markers). */
+export const STATE_DIR = '/var/lib/personium-setup';
+const PENDING_DIR = `${STATE_DIR}/pending-restart`;
+
+export function warn(ctx: StepContext, message: string): void {
+  ctx.log(`warning: ${message}`);
+}
+
+/** Whether the host is a container (systemd-detect-virt -c); cached per host for the run. */
+export async function inContainer(ctx: StepContext): Promise<boolean> {
+  const cached = ctx.memo.get('in-container');
+  if (typeof cached === 'boolean') return cached;
+  const result = await run(ctx, 'systemd-detect-virt -c -q', {allowFail: true});
+  const value = result.code === 0;
+  ctx.memo.set('in-container', value);
+  return value;
+}
+
+/**
+ * JAVA_HOME of the JDK 17 on the host, found from the `java` on its PATH (readlink -f), so a
+ * distribution that puts it elsewhere still works. Falls back to the distribution's usual path
+ * when Java is not installed yet (check mode before the JDK step).
+ */
+export async function detectJavaHome(ctx: StepContext): Promise<string> {
+  const cached = ctx.memo.get('java-home');
+  if (typeof cached === 'string') return cached;
+  const result = await run(ctx, 'j=$(readlink -f "$(command -v java)" 2>/dev/null) && [ -x "$j" ] && dirname "$(dirname "$j")"', {allowFail: true});
+  const found = result.stdout.trim();
+  if (result.code === 0 && found.startsWith('/')) {
+    ctx.memo.set('java-home', found);
+    return found;
+  }
+  return defaultJavaHome(ctx.os);
+}
+
+/** The archive's place on the server. */
+export function remoteArtifactPath(artifact: LocalArtifact): string {
+  return `${REMOTE_ARTIFACT_DIR}/${artifact.ref.fileName}`;
+}
+
+/**
+ * Put a verified archive in the server's artifact cache, compared by SHA-256 so an unchanged
+ * file is never sent again. Host.upload takes the whole content, so the file is read into memory
+ * here (the Personium wars and the Elasticsearch tarball are a few hundred MB at most).
+ */
+export async function ensureArtifact(ctx: StepContext, artifact: LocalArtifact): Promise<boolean> {
+  const path = remoteArtifactPath(artifact);
+  const probe = await run(ctx, `sha256sum -- ${q(path)} 2>/dev/null`, {allowFail: true});
+  if (probe.code === 0 && probe.stdout.split(' ')[0] === artifact.sha256) return false;
+  ctx.changed(`${path}${probe.code === 0 ? '' : ' (new)'}`);
+  if (ctx.checkOnly) return true;
+  await run(ctx, `install -d -m 755 -- ${q(REMOTE_ARTIFACT_DIR)}`);
+  await ctx.host.upload(readFileSync(artifact.path), path, {mode: 0o644, owner: 'root', group: 'root', sudo: true});
+  const check = await run(ctx, `sha256sum -- ${q(path)}`);
+  if (check.stdout.split(' ')[0] !== artifact.sha256) throw new StepError(`${basename(path)} arrived damaged (SHA-256 differs); run again`, `sha256sum ${path}`);
+  return true;
+}
+
+/**
+ * Unpack an archive (whose members sit under one top directory) to `target` once: a marker
+ * inside records the archive's SHA-256, so the same archive is never unpacked again and a new
+ * one replaces the directory as a whole (unpacked beside it, then renamed).
+ */
+export async function ensureUnpacked(ctx: StepContext, artifact: LocalArtifact, target: string): Promise<boolean> {
+  const marker = `${target}/.personium-setup-archive`;
+  const probe = await run(ctx, `cat -- ${q(marker)} 2>/dev/null`, {allowFail: true});
+  if (probe.code === 0 && probe.stdout.trim() === artifact.sha256) return false;
+  ctx.changed(`${target}/ (unpacked ${artifact.ref.fileName})`);
+  if (ctx.checkOnly) return true;
+  const temp = `${target}.unpacking`;
+  const archive = remoteArtifactPath(artifact);
+  const unpack = artifact.ref.fileName.endsWith('.zip')
+    ? `unzip -q ${q(archive)} -d ${q(`${temp}.zip`)} && set -- ${q(`${temp}.zip`)}/* && mv "$1" ${q(temp)} && rmdir ${q(`${temp}.zip`)}`
+    : `mkdir -p ${q(temp)} && tar -xzf ${q(archive)} -C ${q(temp)} --strip-components=1 --no-same-owner`;
+  await run(ctx, `rm -rf -- ${q(temp)} ${q(`${temp}.zip`)} && ${unpack} && printf '%s\\n' ${q(artifact.sha256)} > ${q(marker.replace(target, temp))} && rm -rf -- ${q(target)} && mv -- ${q(temp)} ${q(target)}`, {timeoutMs: 600_000});
+  return true;
+}
+
+/** A symbolic link `link` → `target` (e.g. /opt/tomcat → /opt/tomcat-9.0.120). */
+export async function ensureSymlink(ctx: StepContext, link: string, target: string): Promise<boolean> {
+  const probe = await run(ctx, `readlink -- ${q(link)}`, {allowFail: true});
+  if (probe.code === 0 && probe.stdout.trim() === target) return false;
+  ctx.changed(`${link} → ${target}`);
+  if (!ctx.checkOnly) await run(ctx, `ln -sfn -- ${q(target)} ${q(link)}`);
+  return true;
+}
+
+/** Owner (and group) of a tree; changes only when the top or any member differs. */
+export async function ensureOwner(ctx: StepContext, path: string, owner: string, group: string): Promise<boolean> {
+  const probe = await run(ctx, `find ${q(path)} \\( ! -user ${q(owner)} -o ! -group ${q(group)} \\) -print -quit 2>/dev/null`, {allowFail: true});
+  if (probe.code === 0 && probe.stdout.trim() === '') return false;
+  ctx.changed(`${path} owned by ${owner}:${group}`);
+  if (!ctx.checkOnly) await run(ctx, `chown -R ${q(`${owner}:${group}`)} -- ${q(path)}`);
+  return true;
+}
+
+/** Remove a path (file or tree) when it exists. */
+export async function ensureAbsent(ctx: StepContext, path: string): Promise<boolean> {
+  const probe = await run(ctx, `test -e ${q(path)} || test -L ${q(path)}`, {allowFail: true});
+  if (probe.code !== 0) return false;
+  ctx.changed(`${path} removed`);
+  if (!ctx.checkOnly) await run(ctx, `rm -rf -- ${q(path)}`);
+  return true;
+}
+
+export interface ServiceUser {
+  name: string;
+  /** Fixed uid/gid (as the official layout uses), taken only when free on this host. */
+  id?: number;
+  home: string;
+}
+
+/** A system user and its group, without a login shell or home directory of its own. */
+export async function ensureUser(ctx: StepContext, user: ServiceUser): Promise<boolean> {
+  const probe = await run(ctx, `id -u ${q(user.name)}`, {allowFail: true});
+  if (probe.code === 0) return false;
+  ctx.changed(`user ${user.name}`);
+  if (ctx.checkOnly) return true;
+  const name = q(user.name);
+  const id = user.id;
+  const script = [
+    `if getent group ${name} >/dev/null; then args="-g ${name}"`,
+    id === undefined ? '' : `elif ! getent group ${id} >/dev/null && ! getent passwd ${id} >/dev/null; then groupadd --system -g ${id} ${name} && args="-u ${id} -g ${name}"`,
+    `else groupadd --system ${name} && args="-g ${name}"; fi`,
+    `useradd --system --no-create-home --home-dir ${q(user.home)} --shell "$(command -v nologin || echo /usr/sbin/nologin)" $args ${name}`,
+  ].filter(Boolean);
+  await run(ctx, script.join('\n'));
+  return true;
+}
+
+/** Mark that a service must restart to pick up a change; kept on the host, so a resumed run still restarts it. */
+export async function markRestart(ctx: StepContext, service: string): Promise<void> {
+  if (ctx.checkOnly) return;
+  await run(ctx, `install -d -m 700 -- ${q(PENDING_DIR)} && touch -- ${q(`${PENDING_DIR}/${service}`)}`);
+}
+
+async function restartPending(ctx: StepContext, service: string): Promise<boolean> {
+  const probe = await run(ctx, `test -e ${q(`${PENDING_DIR}/${service}`)}`, {allowFail: true});
+  return probe.code === 0;
+}
+
+async function clearRestart(ctx: StepContext, service: string): Promise<void> {
+  if (!ctx.checkOnly) await run(ctx, `rm -f -- ${q(`${PENDING_DIR}/${service}`)}`);
+}
+
+/**
+ * Enabled and running, restarted when a change is pending, then `ready` waited for (a port or
+ * an HTTP answer, never a sleep). Returns whether anything changed.
+ */
+export async function ensureRunning(ctx: StepContext, spec: Omit<ServiceSpec, 'restart'> & {ready?: () => Promise<void>}): Promise<boolean> {
+  const pending = await restartPending(ctx, spec.name);
+  const changed = await ensureService(ctx, {...spec, restart: pending});
+  if (spec.ready) {
+    try {
+      await spec.ready();
+    } catch (error) {
+      const journal = await run(ctx, `journalctl -u ${q(spec.name)} -n 20 --no-pager -q 2>/dev/null; systemctl status ${q(spec.name)} --no-pager -l 2>/dev/null | head -5`, {allowFail: true});
+      if (error instanceof StepError) {
+        const tail = [...(error.outputTail ?? []), ...journal.stdout.trimEnd().split('\n').filter(Boolean)].slice(-20);
+        throw new StepError(`${spec.name}: ${error.message}`, error.command, tail);
+      }
+      throw error;
+    }
+  }
+  if (pending) await clearRestart(ctx, spec.name);
+  return changed;
+}
+
+/**
+ * Write a systemd unit (or drop-in) file and reload systemd when it changed; a changed unit
+ * of a running service is restarted.
+ */
+export async function afterUnitChange(ctx: StepContext, service: string, changed: boolean): Promise<void> {
+  if (!changed) return;
+  if (!ctx.checkOnly) await run(ctx, 'systemctl daemon-reload');
+  await markRestart(ctx, service);
+}
+
+/**
+ * What a service really got for open files: systemd cannot raise a limit above its own hard
+ * limit when it lacks CAP_SYS_RESOURCE (containers), so LimitNOFILE may be lowered silently.
+ */
+export async function warnOnLowNofile(ctx: StepContext, service: string, wanted: number): Promise<void> {
+  if (ctx.checkOnly) return;
+  const result = await run(ctx, `p=$(systemctl show -p MainPID --value ${q(service)}) && [ "$p" != 0 ] && awk '/^Max open files/ {print $5}' /proc/$p/limits`, {allowFail: true});
+  const hard = Number.parseInt(result.stdout.trim(), 10);
+  if (Number.isFinite(hard) && hard < wanted) {
+    warn(ctx, `${service} got ${hard} open files, not ${wanted}: systemd here cannot raise the limit${(await inContainer(ctx)) ? ' (a container)' : ''}; raise it on the machine that runs this server`);
+  }
+}
+
+/**
+ * Wait until a URL gives an HTTP answer below 500 (the application is up, whatever it thinks
+ * of this request), polling on the host itself. `curlOptions` are extra curl arguments, already
+ * quoted (e.g. `-k --resolve name:443:127.0.0.1`).
+ */
+export async function waitForHttpAnswer(ctx: StepContext, url: string, timeoutSeconds: number, curlOptions = ''): Promise<string> {
+  if (ctx.checkOnly) return '';
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let last = '';
+  while (Date.now() < deadline) {
+    const script = `i=0; while [ $i -lt 20 ]; do code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 ${curlOptions} ${q(url)} 2>&1); case "$code" in [1-4][0-9][0-9]) echo "$code"; exit 0;; esac; sleep 0.5; i=$((i+1)); done; echo "$code"; exit 1`;
+    const result = await ctx.host.exec(`sh -c ${q(script)}`, {timeoutMs: 60_000, signal: ctx.signal});
+    last = result.stdout.trim();
+    if (result.code === 0) {
+      ctx.log(`${url} answered ${last}`);
+      return last;
+    }
+  }
+  throw new StepError(`${url} did not answer within ${timeoutSeconds} s`, `curl ${curlOptions} ${url}`.replace(/\s+/g, ' '), last.split('\n').slice(-10));
+}

@@ -1,0 +1,108 @@
+// OS preparation: the distribution packages every role on the host needs (installed early, so
+// hosts work in parallel), service users, open-file limits, time sync and the tool's marked block
+// in /etc/hosts. Never a full upgrade, never a whole system file rewritten.
+import {ensureFile, ensurePackages, run} from '../executor/primitives.js';
+import type {StepContext} from '../executor/types.js';
+import {shellQuote as q} from '../hosts/quote.js';
+import {PATHS} from '../plan/paths.js';
+import type {Role} from '../profile/schema.js';
+import {renderHostsBlock, replaceHostsBlock, unitHostsEntries} from './render/hosts.js';
+import type {UnitContext} from './render/context.js';
+import {ensureUser, warn, type ServiceUser} from './common.js';
+import {PACKAGES} from './os.js';
+
+export const USERS = {
+  personium: {name: 'personium', id: 2070, home: PATHS.personiumRoot},
+  elasticsearch: {name: 'elasticsearch', id: 2060, home: PATHS.esHome},
+  activemq: {name: 'activemq', id: 2050, home: PATHS.activemqHome},
+} as const satisfies Record<string, ServiceUser>;
+
+export interface OsPrepareOptions {
+  roles: readonly Role[];
+  /** An NFS server here (AP hosts elsewhere mount it). */
+  nfsServer: boolean;
+  /** This AP host mounts the NFS share from another host. */
+  nfsClient: boolean;
+  /** The renderers' view of this host (for the /etc/hosts block). */
+  unit: UnitContext;
+  /** Address the web host is reached at from the unit's servers. */
+  webAddress: string;
+}
+
+/** Distribution packages for the roles of one host (JDK excluded: it has its own step). */
+export function packagesFor(family: 'debian' | 'rhel', options: Pick<OsPrepareOptions, 'roles' | 'nfsServer' | 'nfsClient'>): string[] {
+  const list: string[] = [...PACKAGES.base[family]];
+  if (options.roles.includes('nfs')) list.push(...PACKAGES.memcached[family]);
+  if (options.roles.includes('web')) list.push(...PACKAGES.nginx[family]);
+  if (options.nfsServer) list.push(...PACKAGES.nfsServer[family]);
+  if (options.nfsClient) list.push(...PACKAGES.nfsClient[family]);
+  return [...new Set(list)];
+}
+
+export function renderLimits(roles: readonly Role[]): string {
+  const lines = ['# Managed by personium-setup: open files and processes for the unit\'s services (login sessions; systemd services set their own).'];
+  if (roles.includes('ap') || roles.includes('nfs')) lines.push('personium soft nofile 65536', 'personium hard nofile 65536');
+  if (roles.includes('es')) {
+    lines.push('elasticsearch soft nofile 65536', 'elasticsearch hard nofile 65536', 'elasticsearch soft nproc 4096', 'elasticsearch hard nproc 4096', 'elasticsearch soft memlock unlimited', 'elasticsearch hard memlock unlimited');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const TIME_SERVICES = ['chrony', 'chronyd', 'systemd-timesyncd', 'ntp', 'ntpsec', 'openntpd'];
+
+/**
+ * Time sync: keep whatever NTP client the host already runs; otherwise install the
+ * distribution's usual one and enable it. Containers cannot set the clock (the unit's
+ * ConditionVirtualization skips it there): enabled, not a failure.
+ */
+async function ensureTimeSync(ctx: StepContext): Promise<void> {
+  const active = await run(ctx, `for s in ${TIME_SERVICES.join(' ')}; do if systemctl is-active -q "$s" 2>/dev/null; then echo "$s"; exit 0; fi; done; exit 1`, {allowFail: true});
+  if (active.code === 0) return;
+  const [pkg, service] = ctx.os.family === 'debian' ? ['systemd-timesyncd', 'systemd-timesyncd'] : ['chrony', 'chronyd'];
+  const installedOther =
+    ctx.os.family === 'debian'
+      ? await run(ctx, "dpkg-query -W -f='${Package} ${db:Status-Status}\\n' chrony ntp ntpsec openntpd 2>/dev/null | grep ' installed$' | cut -d' ' -f1 | head -1", {allowFail: true})
+      : {stdout: '', code: 1};
+  const chosen = installedOther.stdout.trim();
+  if (!chosen) await ensurePackages(ctx, [pkg]);
+  const unit = chosen ? (chosen === 'chrony' ? 'chrony' : chosen) : service;
+  const enabled = await run(ctx, `systemctl is-enabled ${q(unit)} 2>/dev/null`, {allowFail: true});
+  if (!['enabled', 'static', 'alias', 'indirect'].includes(enabled.stdout.trim())) {
+    ctx.changed(`${unit} enabled`);
+    if (!ctx.checkOnly) await run(ctx, `systemctl enable ${q(unit)}`, {allowFail: true});
+  }
+  if (ctx.checkOnly) return;
+  await run(ctx, `systemctl start ${q(unit)}`, {allowFail: true});
+  const now = await run(ctx, `systemctl is-active ${q(unit)}; systemctl show -p ConditionResult --value ${q(unit)}`, {allowFail: true});
+  const [state = '', condition = ''] = now.stdout.trim().split('\n');
+  if (state === 'active') ctx.changed(`${unit} started`);
+  else warn(ctx, `${unit} is enabled but cannot run here${condition === 'no' ? ' (its conditions exclude this system, e.g. a container that may not set the clock)' : ''}; the host clock must be kept in sync by the machine it runs on`);
+}
+
+/** The tool's block in /etc/hosts, the rest of the file kept byte for byte. */
+async function ensureHostsBlock(ctx: StepContext, options: OsPrepareOptions): Promise<void> {
+  const current = await ctx.host.readFile(PATHS.etcHosts, {sudo: true}).then(b => b.toString('utf8'));
+  const wanted = replaceHostsBlock(current, renderHostsBlock(unitHostsEntries(options.unit, options.webAddress)));
+  if (wanted === current) return;
+  const mode = await run(ctx, `stat -c '%a %U %G' -- ${q(PATHS.etcHosts)}`);
+  const [perm = '644', owner = 'root', group = 'root'] = mode.stdout.trim().split(' ');
+  await ensureFile(ctx, {path: PATHS.etcHosts, content: wanted, mode: Number.parseInt(perm, 8), owner, group});
+}
+
+export async function osPrepare(ctx: StepContext, options: OsPrepareOptions): Promise<void> {
+  await ensurePackages(ctx, packagesFor(ctx.os.family, options));
+  if (options.roles.some(r => r === 'ap' || r === 'nfs')) await ensureUser(ctx, USERS.personium);
+  if (options.roles.includes('es')) await ensureUser(ctx, USERS.elasticsearch);
+  if (options.roles.includes('mq')) await ensureUser(ctx, USERS.activemq);
+  await ensureFile(ctx, {path: PATHS.limits, content: renderLimits(options.roles), mode: 0o644});
+  await ensureTimeSync(ctx);
+  await ensureHostsBlock(ctx, options);
+}
+
+/** JDK 17 from the distribution, then a check that `java -version` says 17. */
+export async function installJdk(ctx: StepContext, packages: string[]): Promise<void> {
+  await ensurePackages(ctx, packages);
+  if (ctx.checkOnly) return;
+  const version = await run(ctx, 'java -version 2>&1 | head -1');
+  if (!/"17[."]/.test(version.stdout)) warn(ctx, `the default java is not 17 (${version.stdout.trim()}); services use the JDK 17 found through JAVA_HOME`);
+}
