@@ -45,9 +45,9 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  withProfileOptions(program.command('install', {isDefault: true}))
-    .description('run the wizard (or read the answers), show the plan, save the profile')
-    .action((options: CommonOptions) => runInstallCommand(options));
+  withConnectionOptions(withProfileOptions(program.command('install', {isDefault: true})))
+    .description('run the wizard (or read the answers), show the plan, save the profile, then run preflight')
+    .action((options: PreflightOptions) => runInstallCommand(options));
 
   withProfileOptions(program.command('plan'))
     .description('print the plan for a profile: hosts, roles, ordered steps, files, services, ports')

@@ -5,10 +5,11 @@ import {buildPlan, type Plan} from '../plan/plan.js';
 import {renderPlanText} from '../plan/render-plan.js';
 import {RunLog} from '../run-log.js';
 import {runWizard} from '../wizard/flow.js';
+import {preflightLoop} from '../wizard/preflight-loop.js';
+import {preflightProfile, type PreflightOptions} from './preflight.js';
 import {EXIT, gatherAnswers, info, isInteractive, output, type CommonOptions} from './common.js';
 
-const NEXT_STEPS =
-  'Preflight checks and installation are not available in this version yet: the saved profile and this plan are what they will use.';
+const NEXT_STEPS = 'Installation is not available in this version yet: the saved profile and this plan are what it will use.';
 
 function printPlan(plan: Plan, json: boolean | undefined): void {
   output(json ? JSON.stringify(plan, null, 2) : renderPlanText(plan));
@@ -21,7 +22,7 @@ export async function runPlanCommand(options: CommonOptions): Promise<void> {
   printPlan(buildPlan(profile), options.json);
 }
 
-export async function runInstallCommand(options: CommonOptions): Promise<void> {
+export async function runInstallCommand(options: PreflightOptions): Promise<void> {
   const log = new RunLog('install');
   log.write(`personium-setup install (profile ${options.profile}${options.answers ? `, answers ${options.answers}` : ''})`);
   const gathered = await gatherAnswers(options);
@@ -44,6 +45,19 @@ export async function runInstallCommand(options: CommonOptions): Promise<void> {
       return;
     }
     finish(options, result.validated.profile, log, message => prompter.note(message, 'success'));
+    if (options.dryRun) return;
+    const {showPreflightView} = await import('../ui/show-preflight.js');
+    const profile = result.validated.profile;
+    const outcome = await preflightLoop(
+      prompter,
+      ignore => preflightProfile(profile, result.plan!, {...options, ignorePreflightErrors: [options.ignorePreflightErrors ?? '', ...ignore].filter(Boolean).join(',')}, log, prompter),
+      preflight => showPreflightView(preflight),
+    );
+    if (!outcome.go) {
+      process.exitCode = EXIT.failed;
+      return;
+    }
+    prompter.note(NEXT_STEPS, 'info');
     return;
   }
 
@@ -53,6 +67,7 @@ export async function runInstallCommand(options: CommonOptions): Promise<void> {
   const plan = buildPlan(profile);
   printPlan(plan, options.json);
   finish(options, profile, log, info);
+  if (!options.dryRun) info(`${NEXT_STEPS} Run personium-setup preflight to check the servers.`);
 }
 
 function finish(options: CommonOptions, profile: Parameters<typeof saveProfile>[1], log: RunLog, say: (message: string) => void): void {
@@ -64,7 +79,6 @@ function finish(options: CommonOptions, profile: Parameters<typeof saveProfile>[
   const path = saveProfile(options.profile, profile);
   log.write(`profile saved to ${path}`);
   say(`Profile "${options.profile}" saved to ${path} (mode 0600).`);
-  say(NEXT_STEPS);
   say(`Log: ${log.path}`);
 }
 
