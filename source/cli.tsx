@@ -12,6 +12,8 @@ import {versionMatrix} from './presets.js';
 import {EXIT, UsageError, gatherAnswers, type CommonOptions, isInteractive, output} from './cli/common.js';
 import {runInstallCommand, runPlanCommand, notAvailable} from './cli/commands.js';
 import {runPreflightCommand, type PreflightOptions} from './cli/preflight.js';
+import type {InstallFlags} from './cli/install.js';
+import {runServiceCommand, type ServiceCommandOptions} from './cli/service-commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string};
 
@@ -46,8 +48,11 @@ export function buildProgram(): Command {
     .exitOverride();
 
   withConnectionOptions(withProfileOptions(program.command('install', {isDefault: true})))
-    .description('run the wizard (or read the answers), show the plan, save the profile, then run preflight')
-    .action((options: PreflightOptions) => runInstallCommand(options));
+    .description('run the wizard (or read the answers), show the plan, save the profile, then run preflight; with --yes, install')
+    .option('--resume', 'continue an interrupted installation: steps the last run finished are not run again')
+    .option('--bundle <file>', 'take the archives from this offline bundle (artifacts.source=bundle)')
+    .option('--save-only', 'save the profile and show the plan; install nothing')
+    .action((options: InstallFlags) => runInstallCommand(options));
 
   withProfileOptions(program.command('plan'))
     .description('print the plan for a profile: hosts, roles, ordered steps, files, services, ports')
@@ -80,14 +85,21 @@ export function buildProgram(): Command {
   for (const [name, what] of [
     ['report', 'the post-install environment confirmation report'],
     ['add', 'adding engine extensions and auth plugins to an installed unit'],
-    ['start', 'starting an installed unit in boot order'],
-    ['stop', 'stopping an installed unit in reverse boot order'],
-    ['status', 'the state of each service of an installed unit'],
     ['bundle', 'building an offline bundle'],
   ] as const) {
     withProfileOptions(program.command(name))
       .description(`${what} (not available in this version yet)`)
       .action(() => notAvailable(what));
+  }
+  for (const [name, what] of [
+    ['start', 'start the unit\'s services in boot order (memcached, Elasticsearch, ActiveMQ → Tomcat → nginx), each waited for'],
+    ['stop', 'stop the unit\'s services in reverse boot order'],
+    ['status', 'show the state of each service of the unit; exit 1 when one is not running'],
+  ] as const) {
+    withProfileOptions(program.command(name))
+      .option('--accept-new-host-keys', 'pin unknown SSH host keys without asking (throwaway labs); changed keys are always refused')
+      .description(what)
+      .action((options: ServiceCommandOptions) => runServiceCommand(name, options));
   }
   return program;
 }

@@ -70,14 +70,14 @@ describe('built CLI (plain node, no terminal)', () => {
     ]);
   });
 
-  it('--yes with flags saves the profile 0600 and writes a log; --dry-run saves nothing', () => {
-    const dry = run(['--pattern', 'small', '--host', 'deploy@192.0.2.10:2222', '--fqdn', 'https://Unit.Example.com/', '--yes', '--dry-run', '--profile', 'dry']);
+  it('--yes --save-only with flags saves the profile 0600 and writes a log; --dry-run saves nothing', () => {
+    const dry = run(['--pattern', 'small', '--host', 'deploy@192.0.2.10:2222', '--fqdn', 'https://Unit.Example.com/', '--yes', '--save-only', '--dry-run', '--profile', 'dry']);
     expect(dry.status).toBe(0);
     expect(dry.stderr).toContain('cleaned "https://Unit.Example.com/" to "unit.example.com"');
     expect(dry.stderr).toContain('Dry run');
     expect(existsSync(join(home, 'config', 'personium-setup', 'profile-dry.json'))).toBe(false);
 
-    const saved = run(['--pattern', 'small', '--host', 'deploy@192.0.2.10:2222', '--fqdn', 'unit.example.com', '--yes', '--profile', 'unit1']);
+    const saved = run(['--pattern', 'small', '--host', 'deploy@192.0.2.10:2222', '--fqdn', 'unit.example.com', '--yes', '--save-only', '--profile', 'unit1']);
     expect(saved.status).toBe(0);
     expect(saved.stdout).toContain('server1 (192.0.2.10): web, ap, es, mq, nfs');
     const path = join(home, 'config', 'personium-setup', 'profile-unit1.json');

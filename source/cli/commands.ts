@@ -6,7 +6,8 @@ import {renderPlanText} from '../plan/render-plan.js';
 import {RunLog} from '../run-log.js';
 import {runWizard} from '../wizard/flow.js';
 import {preflightLoop} from '../wizard/preflight-loop.js';
-import {preflightProfile, type PreflightOptions} from './preflight.js';
+import {preflightProfile} from './preflight.js';
+import {applyInstallFlags, runInstallOnServers, type InstallFlags} from './install.js';
 import {EXIT, gatherAnswers, info, isInteractive, output, type CommonOptions} from './common.js';
 
 const NEXT_STEPS = 'Installation is not available in this version yet: the saved profile and this plan are what it will use.';
@@ -22,7 +23,7 @@ export async function runPlanCommand(options: CommonOptions): Promise<void> {
   printPlan(buildPlan(profile), options.json);
 }
 
-export async function runInstallCommand(options: PreflightOptions): Promise<void> {
+export async function runInstallCommand(options: InstallFlags): Promise<void> {
   const log = new RunLog('install');
   log.write(`personium-setup install (profile ${options.profile}${options.answers ? `, answers ${options.answers}` : ''})`);
   const gathered = await gatherAnswers(options);
@@ -62,12 +63,17 @@ export async function runInstallCommand(options: PreflightOptions): Promise<void
   }
 
   // Non-interactive: every answer must be present (flags, answers file or saved profile).
-  const {profile, warnings} = validateAnswers(gathered.answers, gathered.source);
+  const {profile, warnings} = validateAnswers(applyInstallFlags(gathered.answers, options), gathered.source);
   for (const warning of warnings) info(`warning: ${warning}`);
   const plan = buildPlan(profile);
   printPlan(plan, options.json);
-  finish(options, profile, log, info);
-  if (!options.dryRun) info(`${NEXT_STEPS} Run personium-setup preflight to check the servers.`);
+  if (options.saveOnly) {
+    finish(options, profile, log, info);
+    return;
+  }
+  if (!options.dryRun) finish(options, profile, log, info);
+  // --dry-run: every step looks at the real servers and reports what it would change.
+  await runInstallOnServers(profile, plan, options, log);
 }
 
 function finish(options: CommonOptions, profile: Parameters<typeof saveProfile>[1], log: RunLog, say: (message: string) => void): void {

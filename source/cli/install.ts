@@ -1,0 +1,82 @@
+// `personium-setup install` without prompts (`--answers FILE --yes`): run the installation on the
+// profile's servers, print plain progress lines and the recap, then a short "unit ready" summary.
+// Exit 0 when every step is ok or changed, 1 otherwise.
+import type {Plan} from '../plan/plan.js';
+import type {Answers} from '../profile/answers.js';
+import type {Profile} from '../profile/schema.js';
+import type {RunLog} from '../run-log.js';
+import {defaultProviders} from '../install/providers.js';
+import {runInstall, type InstallOutcome, type InstallProviders} from '../install/run-install.js';
+import {EXIT, info, output} from './common.js';
+import type {PreflightOptions} from './preflight.js';
+
+export interface InstallFlags extends PreflightOptions {
+  resume?: boolean;
+  bundle?: string;
+  /** Save the profile and show the plan; install nothing. */
+  saveOnly?: boolean;
+}
+
+/** `--bundle FILE` is the same as artifacts.source=bundle with that file. */
+export function applyInstallFlags(answers: Answers, flags: InstallFlags): Answers {
+  if (!flags.bundle) return answers;
+  const artifacts = typeof answers.artifacts === 'object' && answers.artifacts !== null ? (answers.artifacts as Answers) : {};
+  return {...answers, artifacts: {...artifacts, source: 'bundle', bundleFile: flags.bundle}};
+}
+
+export function unitReadySummary(outcome: InstallOutcome, profile: Profile): string[] {
+  const lines = [
+    '',
+    'Unit ready.',
+    `  Unit URL:         ${outcome.unitUrl}`,
+    `  Admin cell:       ${outcome.adminCellUrl} (account unitadmin)`,
+    `  Admin password:   in ${outcome.adminPasswordFile} (mode 0600)`,
+  ];
+  if (!profile.security.disableMasterToken) lines.push('  Master token:     still enabled (the profile keeps it); it grants full control of the unit');
+  return lines;
+}
+
+export async function runInstallOnServers(profile: Profile, plan: Plan, flags: InstallFlags, log: RunLog, providers: InstallProviders = defaultProviders()): Promise<void> {
+  const controller = new AbortController();
+  const stop = () => {
+    info('Interrupted: letting running steps finish; run again with --resume to continue.');
+    controller.abort();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const outcome = await runInstall({
+      profile,
+      plan,
+      profileName: flags.profile,
+      checkOnly: flags.dryRun,
+      resume: flags.resume,
+      acceptNewHostKeys: flags.acceptNewHostKeys,
+      providers,
+      out: output,
+      log,
+      signal: controller.signal,
+    });
+    if (!outcome.ok) {
+      info('');
+      info(`The installation stopped. Details: ${log.path}`);
+      if (!flags.dryRun && outcome.results.length > 0) info('Fix the cause, then run the same command with --resume to continue where it stopped.');
+      process.exitCode = EXIT.failed;
+      return;
+    }
+    if (flags.dryRun) {
+      const changes = outcome.results.filter(r => r.status === 'changed').length;
+      output(changes === 0 ? 'Dry run: nothing would change.' : `Dry run: ${changes} step(s) would change something (listed above); nothing was changed.`);
+    } else {
+      for (const line of unitReadySummary(outcome, profile)) output(line);
+      if (outcome.newAdminPassword) {
+        // Shown once; the file keeps it.
+        output(`  Admin password (shown once): ${outcome.newAdminPassword}`);
+      }
+    }
+    info(`Log: ${log.path}`);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}

@@ -1,0 +1,220 @@
+// The install run: connect, learn each host (OS, memory), resolve the archives and the unit's
+// certificates and secrets once, then execute the steps with a journal (for --resume), plain
+// progress lines, a recap and a short "unit ready" summary. `checkOnly` is --dry-run against the
+// real hosts: every step looks and reports what it would change, nothing is changed.
+import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {homedir} from 'node:os';
+import {join} from 'node:path';
+import type {ArtifactName, LocalArtifact} from '../artifacts/types.js';
+import {execute, type StepResult} from '../executor/execute.js';
+import {Journal} from '../executor/journal.js';
+import {plainEventLine, renderRecap} from '../executor/render-run.js';
+import type {OsInfo} from '../executor/types.js';
+import type {Host} from '../hosts/host.js';
+import {shellQuote as q} from '../hosts/quote.js';
+import {PATHS} from '../plan/paths.js';
+import type {Plan} from '../plan/plan.js';
+import {findVersionSet, type VersionSet} from '../presets.js';
+import type {Prompter} from '../profile/prompter.js';
+import type {Profile} from '../profile/schema.js';
+import {registerSecret, type RunLog} from '../run-log.js';
+import {connectProfile} from '../cli/connect-profile.js';
+import {ADMIN_ACCOUNT, cellUrl, readBootstrapMarker, unitUrl} from '../steps/bootstrap.js';
+import {detectOs} from '../steps/os.js';
+import {loadOrCreateUnitSecrets} from '../steps/unit-secrets.js';
+import {firstApHost, hostsWithRole, type AdminPasswordStore, type HostFacts, type TlsMaterial} from './context.js';
+import {installSteps} from './steps.js';
+
+/** What is already on the servers, so certificates are reused rather than made again. */
+export interface ExistingTls {
+  serverCert?: string;
+  serverKey?: string;
+  unitCert?: string;
+  unitKey?: string;
+}
+
+/** Where archives and certificates come from (the defaults use source/artifacts and source/tls). */
+export interface InstallProviders {
+  artifacts(profile: Profile, set: VersionSet, log: (line: string) => void): Promise<Map<ArtifactName, LocalArtifact>>;
+  tls(profile: Profile, existing: ExistingTls, log: (line: string) => void): Promise<TlsMaterial>;
+}
+
+export interface RunInstallOptions {
+  profile: Profile;
+  plan: Plan;
+  profileName: string;
+  checkOnly?: boolean;
+  resume?: boolean;
+  acceptNewHostKeys?: boolean;
+  prompter?: Prompter;
+  providers: InstallProviders;
+  /** Progress lines (stdout). */
+  out: (line: string) => void;
+  log: RunLog;
+  /** Directory for the journal and the admin password file (default $XDG_STATE_HOME/personium-setup). */
+  stateDir?: string;
+  signal?: AbortSignal;
+  /** Already open connections (tests); otherwise the profile's hosts are connected and closed here. */
+  hosts?: Map<string, Host>;
+}
+
+export interface InstallOutcome {
+  ok: boolean;
+  results: StepResult[];
+  journalPath?: string;
+  adminPasswordFile: string;
+  /** Made in this run: shown once. */
+  newAdminPassword?: string;
+  unitUrl: string;
+  adminCellUrl: string;
+}
+
+export function stateDirectory(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'personium-setup');
+}
+
+/** The unit admin credentials on the operator machine: one 0600 file per profile. */
+export function adminPasswordStore(path: string, profile: Profile): AdminPasswordStore {
+  return {
+    path,
+    read() {
+      if (!existsSync(path)) return undefined;
+      const text = readFileSync(path, 'utf8');
+      if (!text.includes(`unit_url=${unitUrl(profile.unit.fqdn)}\n`)) return undefined;
+      const password = /^password=(.*)$/m.exec(text)?.[1];
+      if (password) registerSecret(password);
+      return password || undefined;
+    },
+    write(password) {
+      registerSecret(password);
+      mkdirSync(join(path, '..'), {recursive: true, mode: 0o700});
+      const text = [
+        '# Unit admin account made by personium-setup. Keep this file private (mode 0600).',
+        `unit_url=${unitUrl(profile.unit.fqdn)}`,
+        `cell_url=${cellUrl({fqdn: profile.unit.fqdn, cellUrlMode: profile.unit.cellUrlMode, cell: profile.security.unitAdminCell})}`,
+        `account=${ADMIN_ACCOUNT}`,
+        `password=${password}`,
+        '',
+      ].join('\n');
+      writeFileSync(path, text, {mode: 0o600});
+      chmodSync(path, 0o600);
+    },
+  };
+}
+
+async function readIfPresent(host: Host, path: string): Promise<string | undefined> {
+  const result = await host.exec(`cat -- ${q(path)} 2>/dev/null`, {sudo: true});
+  return result.code === 0 && result.stdout.includes('-----BEGIN') ? result.stdout : undefined;
+}
+
+async function hostFacts(host: Host): Promise<{os: OsInfo; facts: HostFacts}> {
+  const os = await detectOs(host);
+  const mem = await host.exec("awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo");
+  const memoryMb = Number.parseInt(mem.stdout.trim(), 10);
+  if (!Number.isFinite(memoryMb) || memoryMb <= 0) throw new Error(`${host.name}: cannot read the memory size from /proc/meminfo`);
+  return {os, facts: {memoryMb}};
+}
+
+export async function runInstall(options: RunInstallOptions): Promise<InstallOutcome> {
+  const {profile, plan, log} = options;
+  const say = (line: string) => {
+    options.out(line);
+    log.write(line);
+  };
+  const set = findVersionSet(profile.versionSet);
+  if (!set) throw new Error(`unknown version set ${profile.versionSet}`);
+  const stateDir = options.stateDir ?? stateDirectory();
+  const passwords = adminPasswordStore(join(stateDir, `unitadmin-${options.profileName}.txt`), profile);
+  const adminCellUrl = cellUrl({fqdn: profile.unit.fqdn, cellUrlMode: profile.unit.cellUrlMode, cell: profile.security.unitAdminCell});
+  const base = {adminPasswordFile: passwords.path, unitUrl: unitUrl(profile.unit.fqdn), adminCellUrl};
+
+  const connections = options.hosts
+    ? {hosts: options.hosts, errors: new Map<string, Error>(), close: async () => {}}
+    : await connectProfile(profile, {prompter: options.prompter, acceptNewHostKeys: options.acceptNewHostKeys, log: line => log.write(line)});
+  try {
+    if (connections.errors.size > 0) {
+      for (const [name, error] of connections.errors) say(`[${name}] cannot connect: ${error.message}`);
+      return {ok: false, results: [], ...base};
+    }
+    const hosts = connections.hosts;
+    const hostOf = (name: string) => {
+      const host = hosts.get(name);
+      if (!host) throw new Error(`no connection to ${name}`);
+      return host;
+    };
+
+    // Facts of every host, in parallel.
+    const os = new Map<string, OsInfo>();
+    const facts = new Map<string, HostFacts>();
+    await Promise.all(
+      profile.hosts.map(async spec => {
+        const found = await hostFacts(hostOf(spec.name));
+        os.set(spec.name, found.os);
+        facts.set(spec.name, found.facts);
+        log.write(`[${spec.name}] ${found.os.id} ${found.os.versionId}, ${found.facts.memoryMb} MB`);
+      }),
+    );
+
+    say(`Archives: ${profile.artifacts.source}${profile.artifacts.source === 'bundle' ? ` (${profile.artifacts.bundleFile})` : ''}`);
+    const artifacts = await options.providers.artifacts(profile, set, line => log.write(line));
+
+    const apHost = hostOf(firstApHost(profile).name);
+    const webName = hostsWithRole(profile, 'web')[0]?.name;
+    const existing: ExistingTls = {};
+    if (webName) {
+      existing.serverCert = await readIfPresent(hostOf(webName), PATHS.serverCert);
+      existing.serverKey = await readIfPresent(hostOf(webName), PATHS.serverKey);
+    }
+    existing.unitCert = await readIfPresent(apHost, PATHS.unitCert);
+    existing.unitKey = await readIfPresent(apHost, PATHS.unitKey);
+    const tls = await options.providers.tls(profile, existing, line => log.write(line));
+    registerSecret(tls.serverKey);
+    registerSecret(tls.unitKey);
+
+    const {secrets, created} = await loadOrCreateUnitSecrets(apHost, {checkOnly: options.checkOnly ?? false});
+    log.write(created ? 'unit secrets made (secret16, salt, master token)' : 'unit secrets read back from the AP server');
+    const bootstrapped = await readBootstrapMarker({host: apHost});
+
+    let newAdminPassword: string | undefined;
+    const steps = installSteps(profile, plan, {
+      profile,
+      plan,
+      versionSet: set,
+      artifacts,
+      secrets,
+      tls,
+      facts,
+      hosts,
+      os,
+      adminPassword: passwords,
+      onAdminPassword: password => (newAdminPassword = password),
+      bootstrapped,
+    });
+
+    const journalPath = join(stateDir, `journal-${options.profileName}.json`);
+    const opened = options.checkOnly ? undefined : Journal.open(journalPath, options.profileName, options.resume ?? false);
+    if (opened?.resumed) say(`Resuming the interrupted run (${journalPath}): steps it finished are not run again.`);
+    else if (options.resume && !options.checkOnly) say('Nothing to resume (the last run finished or no journal was found): running every step.');
+    if (options.checkOnly) say('Dry run: every step only looks; nothing on the servers is changed.');
+
+    const {results, failed} = await execute(steps, {
+      hosts,
+      os,
+      checkOnly: options.checkOnly,
+      signal: options.signal,
+      journal: opened?.journal,
+      resume: opened?.resumed ?? false,
+      log: line => log.write(line),
+      onEvent: event => {
+        const line = plainEventLine(event);
+        if (line) options.out(line);
+      },
+    });
+    options.out('');
+    options.out(renderRecap(results));
+    if (!failed && !options.signal?.aborted) opened?.journal.finish();
+    return {ok: !failed && !options.signal?.aborted, results, journalPath: opened ? journalPath : undefined, newAdminPassword, ...base};
+  } finally {
+    if (!options.hosts) await connections.close();
+  }
+}
