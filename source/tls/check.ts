@@ -3,7 +3,8 @@
 import {createPrivateKey, type KeyObject} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import {commonNames, describeCoveredNames, subjectAltNames, uncoveredNames} from './names.js';
-import {certificatePublicKey, describeKey, parseCertificates, pemBlocks, samePublicKey, sha256Fingerprint, x509} from './x509.js';
+import type { x509} from './x509.js';
+import {certificatePublicKey, describeKey, parseCertificates, pemBlocks, samePublicKey, sha256Fingerprint} from './x509.js';
 
 export type Severity = 'error' | 'warning';
 
