@@ -3,7 +3,7 @@
 import {createPrivateKey, type KeyObject} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import {commonNames, describeCoveredNames, subjectAltNames, uncoveredNames} from './names.js';
-import type { x509} from './x509.js';
+import type {x509} from './x509.js';
 import {certificatePublicKey, describeKey, parseCertificates, pemBlocks, samePublicKey, sha256Fingerprint} from './x509.js';
 
 export type Severity = 'error' | 'warning';
@@ -135,7 +135,7 @@ function checkDates(file: string, what: string, cert: x509.X509Certificate, now:
   } else if (now > cert.notAfter) {
     problems.error(file, `${what} ${file} expired on ${day(cert.notAfter)}`);
   } else {
-    const days = Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY);
+    const days = Math.ceil((cert.notAfter.getTime() - now.getTime()) / DAY);
     if (days < EXPIRY_WARNING_DAYS) {
       problems.warning(file, `${what} ${file} expires on ${day(cert.notAfter)}, in ${days} day${days === 1 ? '' : 's'}; renew it soon`);
     }
