@@ -27,8 +27,12 @@ export interface LocalArtifact {
   /** Path on the operator machine. */
   path: string;
   sha256: string;
-  /** How it was verified: pinned hash, publisher checksum file, or recorded in a bundle manifest. */
-  verifiedBy: 'pinned' | 'publisher' | 'bundle-manifest' | 'first-download';
+  /**
+   * How it was verified: pinned hash, publisher checksum file, recorded in a bundle manifest,
+   * recorded now at its first download (no published checksum: show the hash to the operator), or
+   * compared with the hash recorded at an earlier first download ('recorded').
+   */
+  verifiedBy: 'pinned' | 'publisher' | 'bundle-manifest' | 'first-download' | 'recorded';
 }
 
 /** Where archives land on every server before they are unpacked. */
