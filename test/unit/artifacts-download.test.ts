@@ -330,10 +330,10 @@ describe('bundles', () => {
     const manifest = await readBundleManifest(tampered);
     const expected = manifest.files.find(f => f.fileName === 'apache-tomcat-9.0.120.tar.gz')!.sha256;
     const cacheDir = freshCache();
-    const error = await openBundle(tampered, cacheDir).catch((e: unknown) => e as Error);
+    const error = (await openBundle(tampered, cacheDir).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(Error);
-    expect(error!.message).toContain(`apache-tomcat-9.0.120.tar.gz in the bundle ${tampered} does not match its manifest: expected sha256 ${expected}`);
-    expect(error!.message).toContain(`the file has sha256 ${sha256('not tomcat')}`);
+    expect(error.message).toContain(`apache-tomcat-9.0.120.tar.gz in the bundle ${tampered} does not match its manifest: expected sha256 ${expected}`);
+    expect(error.message).toContain(`the file has sha256 ${sha256('not tomcat')}`);
     // Nothing half-unpacked is left to be used.
     expect(readdirSync(join(cacheDir, 'bundles'))).toEqual([]);
 
