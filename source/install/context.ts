@@ -21,6 +21,8 @@ export interface TlsMaterial {
   unitKey: string;
   /** Further trusted roots for other units' tokens, by file name. */
   unitRoots: Array<{fileName: string; pem: string}>;
+  /** The server certificate is the tool's own: the AP hosts' Java must be told to trust it. */
+  selfSignedServer: boolean;
 }
 
 export interface HostFacts {

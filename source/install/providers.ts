@@ -1,15 +1,15 @@
 // Where an install run gets its archives and certificates. Certificates already on the servers
 // are reused while they still fit the profile (names, key, validity), so a re-run changes
 // nothing; otherwise they are made (self-signed) or read from the profile's files (provided).
-import {execFileSync} from 'node:child_process';
 import {createHash, X509Certificate, createPrivateKey} from 'node:crypto';
-import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import type {ArtifactName, ArtifactRef, LocalArtifact} from '../artifacts/types.js';
 import {versionMatrix, type VersionSet} from '../presets.js';
 import {serverCertificateNames, type Profile} from '../profile/schema.js';
 import {expandHome} from '../hosts/ssh-config.js';
+import {checkServerCertificate, checkUnitCertificate} from '../tls/check.js';
+import {generateServerCertificate, generateUnitCertificate} from '../tls/generate.js';
 import type {TlsMaterial} from './context.js';
 import type {ExistingTls, InstallProviders} from './run-install.js';
 
@@ -86,20 +86,8 @@ function unitCertificateFits(certPem: string | undefined, keyPem: string | undef
   }
 }
 
-/** A self-signed certificate with openssl on this machine (CN and SANs as given; RSA key as PKCS#1). */
-function selfSigned(cn: string, sans: string[], days: number): {cert: string; key: string} {
-  const dir = mkdtempSync(join(tmpdir(), 'personium-setup-tls-'));
-  try {
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync('openssl', ['genrsa', '-traditional', '-out', key, '2048'], {stdio: 'ignore'});
-    const args = ['req', '-x509', '-new', '-key', key, '-out', cert, '-days', String(days), '-subj', `/CN=${cn}`];
-    if (sans.length > 0) args.push('-addext', `subjectAltName=${sans.map(s => `DNS:${s}`).join(',')}`);
-    execFileSync('openssl', args, {stdio: 'ignore'});
-    return {cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8')};
-  } finally {
-    rmSync(dir, {recursive: true, force: true});
-  }
+function problemsText(problems: Array<{severity: string; message: string}>): string {
+  return problems.filter(p => p.severity === 'error').map(p => p.message).join('; ');
 }
 
 export async function tlsMaterial(profile: Profile, existing: ExistingTls, log: (line: string) => void): Promise<TlsMaterial> {
@@ -109,9 +97,10 @@ export async function tlsMaterial(profile: Profile, existing: ExistingTls, log: 
   let serverKey: string;
   const https = profile.https;
   if (https.mode === 'provided') {
-    serverCert = readFileSync(expandHome(https.certFile), 'utf8') + (https.chainFile ? readFileSync(expandHome(https.chainFile), 'utf8') : '');
+    const checked = await checkServerCertificate({certFile: expandHome(https.certFile), keyFile: expandHome(https.keyFile), chainFile: https.chainFile ? expandHome(https.chainFile) : undefined, names});
+    if (!checked.ok || !checked.fullChainPem) throw new Error(`the server certificate cannot be used: ${problemsText(checked.problems)}`);
+    serverCert = checked.fullChainPem;
     serverKey = readFileSync(expandHome(https.keyFile), 'utf8');
-    if (!certificateFits(serverCert, serverKey, names)) throw new Error(`${https.certFile} does not cover ${names.join(', ')}, does not match ${https.keyFile}, or expires within ${RENEW_BEFORE_DAYS} days`);
   } else if (certificateFits(existing.serverCert, existing.serverKey, names)) {
     log('server certificate: the one on the web server still fits; kept');
     serverCert = existing.serverCert!;
@@ -119,7 +108,9 @@ export async function tlsMaterial(profile: Profile, existing: ExistingTls, log: 
   } else {
     if (https.mode === 'letsencrypt') log('Let\'s Encrypt is not available in this version: a self-signed certificate is used until it is');
     log(`server certificate: made self-signed for ${names.join(', ')}`);
-    ({cert: serverCert, key: serverKey} = selfSigned(fqdn, names, 825));
+    const made = await generateServerCertificate({fqdn, names});
+    serverCert = made.certPem;
+    serverKey = made.keyPem;
   }
 
   let unitCert: string;
@@ -127,10 +118,11 @@ export async function tlsMaterial(profile: Profile, existing: ExistingTls, log: 
   let unitRoots: TlsMaterial['unitRoots'] = [];
   const unit = profile.unitCertificate;
   if (unit.mode === 'provided') {
+    const checked = await checkUnitCertificate({certFile: expandHome(unit.certFile), keyFile: expandHome(unit.keyFile), trustedRoots: unit.trustedRoots.map(expandHome), fqdn});
+    if (!checked.ok || !checked.keyPem) throw new Error(`the unit certificate cannot be used: ${problemsText(checked.problems)}`);
+    for (const notice of checked.notices) log(`${notice.file}: ${notice.message}`);
     unitCert = readFileSync(expandHome(unit.certFile), 'utf8');
-    const key = readFileSync(expandHome(unit.keyFile), 'utf8');
-    // Core reads PKCS#1 only: a PKCS#8 key is converted.
-    unitKey = key.includes('BEGIN RSA PRIVATE KEY') ? key : createPrivateKey(key).export({type: 'pkcs1', format: 'pem'}).toString();
+    unitKey = checked.keyPem;
     unitRoots = unit.trustedRoots.map(path => ({fileName: path.split('/').at(-1) ?? path, pem: readFileSync(expandHome(path), 'utf8')}));
   } else if (unitCertificateFits(existing.unitCert, existing.unitKey, fqdn)) {
     log('unit certificate: the one on the AP server still fits; kept');
@@ -138,9 +130,11 @@ export async function tlsMaterial(profile: Profile, existing: ExistingTls, log: 
     unitKey = existing.unitKey!;
   } else {
     log(`unit certificate: made self-signed, CN=${fqdn}`);
-    ({cert: unitCert, key: unitKey} = selfSigned(fqdn, [], 3650));
+    const made = await generateUnitCertificate({fqdn});
+    unitCert = made.certPem;
+    unitKey = made.keyPem;
   }
-  return {serverCert, serverKey, unitCert, unitKey, unitRoots};
+  return {serverCert, serverKey, unitCert, unitKey, unitRoots, selfSignedServer: https.mode !== 'provided'};
 }
 
 export function defaultProviders(): InstallProviders {

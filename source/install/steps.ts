@@ -91,6 +91,7 @@ function stepBody(deps: InstallDeps, host: HostPlan, id: string): (ctx: StepCont
         const unit = await renderContext(deps, ctx);
         await osPrepare(ctx, {
           roles: host.roles,
+          openPorts: [...new Set(host.ports.filter(p => p.exposure !== 'local').map(p => p.port))],
           nfsServer: host.roles.includes('nfs') && unit.nfs.clients.length > 0,
           nfsClient: unit.nfs.mountHere,
           unit,
@@ -113,7 +114,10 @@ function stepBody(deps: InstallDeps, host: HostPlan, id: string): (ctx: StepCont
       return withStart(async ctx => installTomcat(ctx, await renderContext(deps, ctx), artifact(deps, 'tomcat')));
     case 'personium':
       return withStart(async ctx =>
-        installPersonium(ctx, await renderContext(deps, ctx), {core: artifact(deps, 'personium-core'), engine: artifact(deps, 'personium-engine')}, deps.tls),
+        installPersonium(ctx, await renderContext(deps, ctx), {core: artifact(deps, 'personium-core'), engine: artifact(deps, 'personium-engine')}, {
+          ...deps.tls,
+          trustServerCert: deps.tls.selfSignedServer ? deps.tls.serverCert : undefined,
+        }),
       );
     case 'extensions':
       return withStart(ctx => installExtensions(ctx, extensionsPlan(deps)));

@@ -27,6 +27,12 @@ export async function installNginx(ctx: StepContext, unit: UnitContext, tls: {se
   await ensureDirectory(ctx, PATHS.acmeWebroot, {mode: 0o755});
   changed = (await ensureFile(ctx, {path: PATHS.nginxSite, content: renderNginxSite(unit), mode: 0o644})) || changed;
 
+  // SELinux (RHEL family) keeps nginx from connecting to Tomcat unless this boolean is on.
+  const selinux = await run(ctx, 'command -v getenforce >/dev/null && getenforce && getsebool httpd_can_network_connect', {allowFail: true});
+  if (selinux.code === 0 && /^Enforcing/m.test(selinux.stdout) && /--> off/.test(selinux.stdout)) {
+    ctx.changed('SELinux: httpd_can_network_connect on');
+    if (!ctx.checkOnly) await run(ctx, 'setsebool -P httpd_can_network_connect 1', {timeoutMs: 300_000});
+  }
   const active = (await run(ctx, 'systemctl is-active nginx', {allowFail: true})).stdout.trim() === 'active';
   if (changed && !ctx.checkOnly) await nginxConfigTest(ctx);
   await ensureService(ctx, {name: 'nginx'});

@@ -19,6 +19,8 @@ export const USERS = {
 
 export interface OsPrepareOptions {
   roles: readonly Role[];
+  /** TCP ports other machines must reach on this host (public: 80/443; private: the unit's servers). */
+  openPorts: number[];
   /** An NFS server here (AP hosts elsewhere mount it). */
   nfsServer: boolean;
   /** This AP host mounts the NFS share from another host. */
@@ -89,6 +91,33 @@ async function ensureHostsBlock(ctx: StepContext, options: OsPrepareOptions): Pr
   await ensureFile(ctx, {path: PATHS.etcHosts, content: wanted, mode: Number.parseInt(perm, 8), owner, group});
 }
 
+/**
+ * Open the ports the unit needs when a host firewall is running (firewalld on RHEL, ufw on
+ * Ubuntu); nothing is enabled or reconfigured otherwise.
+ */
+async function ensureFirewall(ctx: StepContext, ports: number[]): Promise<void> {
+  if (ports.length === 0) return;
+  const firewalld = await run(ctx, 'command -v firewall-cmd >/dev/null && firewall-cmd --state', {allowFail: true});
+  if (firewalld.code === 0 && firewalld.stdout.trim() === 'running') {
+    const missing: number[] = [];
+    for (const port of ports) {
+      const query = await run(ctx, `firewall-cmd --permanent --query-port=${port}/tcp`, {allowFail: true});
+      if (query.stdout.trim() !== 'yes') missing.push(port);
+    }
+    if (missing.length === 0) return;
+    ctx.changed(`firewalld: ${missing.map(p => `${p}/tcp`).join(', ')} opened`);
+    if (!ctx.checkOnly) await run(ctx, `${missing.map(p => `firewall-cmd --permanent --add-port=${p}/tcp`).join(' && ')} && firewall-cmd --reload`);
+    return;
+  }
+  const ufw = await run(ctx, 'command -v ufw >/dev/null && ufw status', {allowFail: true});
+  if (ufw.code === 0 && /^Status: active/m.test(ufw.stdout)) {
+    const missing = ports.filter(port => !new RegExp(`^${port}/tcp\\s+ALLOW`, 'm').test(ufw.stdout));
+    if (missing.length === 0) return;
+    ctx.changed(`ufw: ${missing.map(p => `${p}/tcp`).join(', ')} allowed`);
+    if (!ctx.checkOnly) await run(ctx, missing.map(p => `ufw allow ${p}/tcp`).join(' && '));
+  }
+}
+
 export async function osPrepare(ctx: StepContext, options: OsPrepareOptions): Promise<void> {
   await ensurePackages(ctx, packagesFor(ctx.os.family, options));
   if (options.roles.some(r => r === 'ap' || r === 'nfs')) await ensureUser(ctx, USERS.personium);
@@ -97,6 +126,7 @@ export async function osPrepare(ctx: StepContext, options: OsPrepareOptions): Pr
   await ensureFile(ctx, {path: PATHS.limits, content: renderLimits(options.roles), mode: 0o644});
   await ensureTimeSync(ctx);
   await ensureHostsBlock(ctx, options);
+  await ensureFirewall(ctx, options.openPorts);
 }
 
 /** JDK 17 from the distribution, then a check that `java -version` says 17. */

@@ -11,11 +11,31 @@ import {renderUnitConfig} from './render/unit-config.js';
 import {ensureArtifact, markRestart, remoteArtifactPath} from './common.js';
 import {USERS} from './os-prepare.js';
 import {TOMCAT_SERVICE} from './tomcat.js';
+import {jdkTruststoreCommands, parseTruststoreCheck} from '../tls/truststore.js';
 
 export interface UnitKeys {
   unitCert: string;
   unitKey: string;
   unitRoots: Array<{fileName: string; pem: string}>;
+  /** The server certificate nginx serves, when it is self-signed: Java must trust it (core calls its own HTTPS URLs). */
+  trustServerCert?: string;
+}
+
+export const TRUSTED_SERVER_CERT = '/opt/x509/server-trusted.crt';
+
+/** The self-signed server certificate in the JDK truststore of this host (keytool, idempotent). */
+async function ensureJdkTrust(ctx: StepContext, unit: UnitContext, pem: string): Promise<boolean> {
+  const written = await ensureFile(ctx, {path: TRUSTED_SERVER_CERT, content: pem, mode: 0o644});
+  const commands = jdkTruststoreCommands({certPath: TRUSTED_SERVER_CERT, javaHome: unit.javaHome});
+  if (ctx.checkOnly && written) {
+    ctx.changed('JDK truststore: the server certificate trusted');
+    return true;
+  }
+  const check = await run(ctx, `sh -c ${q(commands.check)}`);
+  if (parseTruststoreCheck(check.stdout) === 'same') return false;
+  ctx.changed('JDK truststore: the server certificate trusted');
+  if (!ctx.checkOnly) await run(ctx, `sh -c ${q(commands.apply)}`);
+  return true;
 }
 
 /** The unit config alone (also rewritten by the bootstrap when the master token goes). */
@@ -61,6 +81,7 @@ export async function installPersonium(ctx: StepContext, unit: UnitContext, wars
     await ensureDirectory(ctx, PATHS.unitRootsDir, {mode: 0o755});
     for (const root of keys.unitRoots) restart = (await ensureFile(ctx, {path: PATHS.unitRoot(root.fileName), content: root.pem, mode: 0o644})) || restart;
   }
+  if (keys.trustServerCert) restart = (await ensureJdkTrust(ctx, unit, keys.trustServerCert)) || restart;
   restart = (await deployWar(ctx, wars.core, 'personium-core')) || restart;
   restart = (await deployWar(ctx, wars.engine, 'personium-engine')) || restart;
   if (restart) await markRestart(ctx, TOMCAT_SERVICE);

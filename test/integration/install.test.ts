@@ -276,11 +276,19 @@ describe.skipIf(!available.ok)('install on real servers', () => {
     ).profile;
   }
 
+  // One set of archives per layout for the whole file (rebuilt archives would differ byte-wise).
+  const fixtures = new Map<string, Fixture>();
   function providers(profile: Profile): InstallProviders {
-    const dir = join(work, `bundle-${profile.hosts.map(h => h.name).join('-')}`);
-    mkdirSync(dir, {recursive: true});
-    const fixture = buildFixture(dir, profile);
-    return {artifacts: async () => fixture.artifacts, tls: tlsMaterial};
+    const key = profile.hosts.map(h => h.name).join('-');
+    let fixture = fixtures.get(key);
+    if (!fixture) {
+      const dir = join(work, `bundle-${key}`);
+      mkdirSync(dir, {recursive: true});
+      fixture = buildFixture(dir, profile);
+      fixtures.set(key, fixture);
+    }
+    const artifacts = fixture.artifacts;
+    return {artifacts: async () => artifacts, tls: tlsMaterial};
   }
 
   async function install(profile: Profile, name: string, options: {resume?: boolean; checkOnly?: boolean; hosts?: Map<string, Host>; provide?: InstallProviders} = {}): Promise<InstallOutcome & {lines: string[]; ms: number}> {
@@ -342,7 +350,7 @@ describe.skipIf(!available.ok)('install on real servers', () => {
     const redirect = spawnSync('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '-H', `Host: ${FQDN}`, `http://${address(1)}/x`], {encoding: 'utf8'});
     expect(redirect.stdout).toBe(`301 https://${FQDN}/x`);
     const tls11 = spawnSync('sh', ['-c', `echo | openssl s_client -connect ${address(1)}:443 -tls1_1 2>&1`], {encoding: 'utf8'});
-    expect(tls11.stdout).not.toMatch(/Protocol\s*:\s*TLSv1\.1/);
+    expect(tls11.stdout).toMatch(/no peer certificate available/);
 
     // What is on the server: bound to loopback only, master token gone, secrets kept, no manager.
     const facts = await rootSsh(
@@ -377,7 +385,7 @@ describe.skipIf(!available.ok)('install on real servers', () => {
     const second = await install(profile, 'small');
     expect(second.ok).toBe(true);
     expect(second.results.filter(r => r.status !== 'ok').map(r => `${r.id} ${r.status} ${r.changes.join('; ')}`)).toEqual([]);
-    expect(second.lines.at(-1)).toBe('Nothing changed: the unit already matches the profile.');
+    expect(second.lines.join('\n')).toContain('Nothing changed: the unit already matches the profile.');
     expect(second.newAdminPassword).toBeUndefined();
     expect((await rootSsh(set, 'host1', 'cat /personium/personium-core/conf/setup-secrets.json')).stdout).toBe(secretsBefore);
     // --dry-run against the converged server: nothing would change.
