@@ -17,6 +17,7 @@ const NEEDED = [
   ['unshare', 'util-linux'],
   ['keytool', 'openjdk-17-jdk-headless'],
   ['javac', 'openjdk-17-jdk-headless'],
+  ['certbot', 'certbot'],
 ];
 
 const has = command => spawnSync('sh', ['-c', `command -v ${command} || test -x /usr/sbin/${command}`], {stdio: 'ignore'}).status === 0;
