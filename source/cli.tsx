@@ -12,6 +12,7 @@ import {versionMatrix} from './presets.js';
 import {EXIT, UsageError, gatherAnswers, type CommonOptions, isInteractive, output} from './cli/common.js';
 import {runInstallCommand, runPlanCommand, notAvailable} from './cli/commands.js';
 import {runPreflightCommand, type PreflightOptions} from './cli/preflight.js';
+import {runReportCommand, type ReportOptions} from './cli/report.js';
 import type {InstallFlags} from './cli/install.js';
 import {runServiceCommand, type ServiceCommandOptions} from './cli/service-commands.js';
 
@@ -82,8 +83,15 @@ export function buildProgram(): Command {
     .description('run the preflight checks on every host (changes nothing); exit 1 when an error remains')
     .action((options: PreflightOptions) => runPreflightCommand(options));
 
+  withProfileOptions(program.command('report'))
+    .description('the post-install environment confirmation report: every host checked over one connection each, the unit from this machine; exit 1 when an item fails')
+    .option('--smoke', 'also run the regression flow through the API (test cell, box, service script, event, log; all deleted again)')
+    .option('--out <file.md>', 'also write the report as Markdown (for a ticket or a wiki)')
+    .option('--accept-new-host-keys', 'pin unknown SSH host keys without asking (throwaway labs); changed keys are always refused')
+    .option('--skip-public-check', "skip this machine's DNS view of the unit (load balancers, offline operator machines)")
+    .action((options: ReportOptions) => runReportCommand(options));
+
   for (const [name, what] of [
-    ['report', 'the post-install environment confirmation report'],
     ['add', 'adding engine extensions and auth plugins to an installed unit'],
     ['bundle', 'building an offline bundle'],
   ] as const) {

@@ -506,7 +506,7 @@ export function parseReportFacts(output: string, marker: string): ReportFacts {
     const match = keyValues(get('serverkey')).get('match');
     if (match) facts.serverKeyMatches = match === 'yes';
   }
-  if (sec.has('unitcert')) {
+  if (sec.has('unitcert') || sec.has('unitkey')) {
     const cert = pem('unitcert');
     if (cert) facts.unitCert = cert;
     const k = keyValues(get('unitkey'));
