@@ -1,5 +1,5 @@
 // The commands' bodies. Each returns through process.exitCode; errors are thrown to cli.tsx.
-import {validateAnswers} from '../profile/answers.js';
+import {withCertificateFacts} from '../wizard/certificates.js';
 import {saveProfile} from '../profile/store.js';
 import {buildPlan, type Plan} from '../plan/plan.js';
 import {renderPlanText} from '../plan/render-plan.js';
@@ -8,7 +8,7 @@ import {runWizard} from '../wizard/flow.js';
 import {preflightLoop} from '../wizard/preflight-loop.js';
 import {preflightProfile} from './preflight.js';
 import {applyInstallFlags, runInstallOnServers, type InstallFlags} from './install.js';
-import {EXIT, gatherAnswers, info, isInteractive, output, type CommonOptions} from './common.js';
+import {EXIT, gatherAnswers, info, isInteractive, output, validateProfile, type CommonOptions} from './common.js';
 
 const NEXT_STEPS = 'Installation is not available in this version yet: the saved profile and this plan are what it will use.';
 
@@ -18,9 +18,9 @@ function printPlan(plan: Plan, json: boolean | undefined): void {
 
 export async function runPlanCommand(options: CommonOptions): Promise<void> {
   const {answers, source} = await gatherAnswers(options);
-  const {profile, warnings} = validateAnswers(answers, source);
+  const {profile, warnings, certificates} = await validateProfile(answers, source);
   for (const warning of warnings) info(`warning: ${warning}`);
-  printPlan(buildPlan(profile), options.json);
+  printPlan(withCertificateFacts(buildPlan(profile), certificates), options.json);
 }
 
 export async function runInstallCommand(options: InstallFlags): Promise<void> {
@@ -63,7 +63,7 @@ export async function runInstallCommand(options: InstallFlags): Promise<void> {
   }
 
   // Non-interactive: every answer must be present (flags, answers file or saved profile).
-  const {profile, warnings} = validateAnswers(applyInstallFlags(gathered.answers, options), gathered.source);
+  const {profile, warnings} = await validateProfile(applyInstallFlags(gathered.answers, options), gathered.source);
   for (const warning of warnings) info(`warning: ${warning}`);
   const plan = buildPlan(profile);
   printPlan(plan, options.json);

@@ -1,5 +1,6 @@
 // What every command shares: options, where answers come from, output, exit codes.
-import {loadAnswersFile, mergeAnswers, presetAnswers, isPattern, type Answers} from '../profile/answers.js';
+import {AnswersError, loadAnswersFile, mergeAnswers, presetAnswers, isPattern, validateAnswers, type Answers, type Validated} from '../profile/answers.js';
+import {checkProfileCertificates, type CertificateReport} from '../wizard/certificates.js';
 import {loadProfile, PROFILE_NAME, type LoadedProfile} from '../profile/store.js';
 
 export const EXIT = {ok: 0, failed: 1, usage: 2, cancelled: 130} as const;
@@ -90,4 +91,15 @@ export async function gatherAnswers(options: CommonOptions, storeDir?: string): 
   }
   const source = options.answers ?? (saved.found && !file ? `saved profile "${options.profile}" (${saved.path})` : 'flags');
   return {answers, saved, source};
+}
+
+/**
+ * Schema validation plus the checks that read files: provided certificates must parse, match
+ * their keys and cover the names before any command uses the profile. Errors exit 2.
+ */
+export async function validateProfile(answers: Answers, source: string): Promise<Validated & {certificates: CertificateReport}> {
+  const validated = validateAnswers(answers, source);
+  const certificates = await checkProfileCertificates(validated.profile);
+  if (certificates.errors.length > 0) throw new AnswersError(source, certificates.errors);
+  return {...validated, warnings: [...validated.warnings, ...certificates.warnings], certificates};
 }

@@ -1,12 +1,11 @@
 // `personium-setup preflight`: connect to every host and run the named checks, nothing changed.
 import {buildPlan, type Plan} from '../plan/plan.js';
 import {parseIgnoreList, preflightExitCode, renderPreflightJson, renderPreflightText, runPreflight, type PreflightResult} from '../preflight/index.js';
-import {validateAnswers} from '../profile/answers.js';
 import type {Prompter} from '../profile/prompter.js';
 import type {Profile} from '../profile/schema.js';
 import {RunLog} from '../run-log.js';
 import {connectProfile} from './connect-profile.js';
-import {gatherAnswers, info, output, type CommonOptions} from './common.js';
+import {gatherAnswers, info, output, validateProfile, type CommonOptions} from './common.js';
 
 export interface PreflightOptions extends CommonOptions {
   acceptNewHostKeys?: boolean;
@@ -36,7 +35,7 @@ export async function preflightProfile(profile: Profile, plan: Plan, options: Pr
 export async function runPreflightCommand(options: PreflightOptions): Promise<void> {
   const log = new RunLog('preflight');
   const {answers, source} = await gatherAnswers(options);
-  const {profile, warnings} = validateAnswers(answers, source);
+  const {profile, warnings} = await validateProfile(answers, source);
   for (const warning of warnings) info(`warning: ${warning}`);
   const result = await preflightProfile(profile, buildPlan(profile), options, log);
   output(options.json ? renderPreflightJson(result) : renderPreflightText(result));

@@ -14,10 +14,12 @@ import {
   ROLES,
   type ExtensionName,
   type Pattern,
+  type Profile,
   type Role,
 } from '../profile/schema.js';
 import {mergeAnswers, presetAnswers, validateAnswers, AnswersError, type Answers, type Validated} from '../profile/answers.js';
 import {buildPlan, type Plan} from '../plan/plan.js';
+import {checkServerFiles, checkUnitFiles, withCertificateFacts, checkProfileCertificates, type CertificateReport} from './certificates.js';
 
 export type WelcomeChoice = 'install' | 'add' | 'report';
 
@@ -310,15 +312,24 @@ const httpsScreen: Screen = async (p, draft) => {
     ],
   });
   if (mode === 'provided') {
-    const certFile = await p.text({id: 'https.certFile', message: 'Certificate file (PEM)', initial: current.certFile as string | undefined, validate: checkExistingFile});
-    const keyFile = await p.text({id: 'https.keyFile', message: 'Private key file (PEM)', initial: current.keyFile as string | undefined, validate: checkExistingFile});
-    const chainFile = await p.text<string | undefined>({
-      id: 'https.chainFile',
-      message: 'Chain file (PEM; empty when the certificate file holds the chain)',
-      initial: current.chainFile as string | undefined,
-      validate: input => (input.trim() === '' ? {ok: true, value: undefined} : checkExistingFile(input)),
-    });
-    draft.https = {mode, certFile, keyFile, ...(chainFile ? {chainFile} : {})};
+    // The files are checked as soon as they are named; a problem reopens the three questions.
+    for (let given = current; ; ) {
+      const certFile = await p.text({id: 'https.certFile', message: 'Certificate file (PEM)', initial: given.certFile as string | undefined, validate: checkExistingFile});
+      const keyFile = await p.text({id: 'https.keyFile', message: 'Private key file (PEM)', initial: given.keyFile as string | undefined, validate: checkExistingFile});
+      const chainFile = await p.text<string | undefined>({
+        id: 'https.chainFile',
+        message: 'Chain file (PEM; empty when the certificate file holds the chain)',
+        initial: given.chainFile as string | undefined,
+        validate: input => (input.trim() === '' ? {ok: true, value: undefined} : checkExistingFile(input)),
+      });
+      given = {mode, certFile, keyFile, ...(chainFile ? {chainFile} : {})};
+      const report = await checkServerFiles({https: given, unit: draft.unit} as unknown as Profile);
+      if (showReport(p, report)) {
+        draft.https = given;
+        if (report.serverCovers) p.note(`The certificate covers: ${report.serverCovers.join(', ')}`, 'success');
+        break;
+      }
+    }
   } else if (mode === 'letsencrypt') {
     const email = await p.text({
       id: 'https.email',
@@ -342,13 +353,27 @@ const httpsScreen: Screen = async (p, draft) => {
     ],
   });
   if (unitMode === 'provided') {
-    const certFile = await p.text({id: 'unitCertificate.certFile', message: 'Unit certificate file (PEM)', initial: unitCurrent.certFile as string | undefined, validate: checkExistingFile});
-    const keyFile = await p.text({id: 'unitCertificate.keyFile', message: 'Unit private key file (PEM)', initial: unitCurrent.keyFile as string | undefined, validate: checkExistingFile});
-    draft.unitCertificate = {mode: unitMode, certFile, keyFile, trustedRoots: unitCurrent.trustedRoots ?? []};
+    for (let given = unitCurrent; ; ) {
+      const certFile = await p.text({id: 'unitCertificate.certFile', message: 'Unit certificate file (PEM)', initial: given.certFile as string | undefined, validate: checkExistingFile});
+      const keyFile = await p.text({id: 'unitCertificate.keyFile', message: 'Unit private key file (PEM)', initial: given.keyFile as string | undefined, validate: checkExistingFile});
+      given = {mode: unitMode, certFile, keyFile, trustedRoots: unitCurrent.trustedRoots ?? []};
+      const report = await checkUnitFiles({unitCertificate: given, unit: draft.unit} as unknown as Profile);
+      if (showReport(p, report)) {
+        draft.unitCertificate = given;
+        break;
+      }
+    }
   } else {
     draft.unitCertificate = {mode: unitMode};
   }
 };
+
+/** Notes every problem; true when none is an error. */
+function showReport(p: Prompter, report: CertificateReport): boolean {
+  for (const warning of report.warnings) p.note(warning, 'warning');
+  for (const error of report.errors) p.note(error.message, 'error');
+  return report.errors.length === 0;
+}
 
 const EXTENSION_HINT: Record<ExtensionName, string> = {
   httpclient: 'HTTP requests from engine scripts',
@@ -437,7 +462,7 @@ export async function runWizard(p: Prompter, options: WizardOptions): Promise<Wi
       continue;
     }
     for (const warning of validated.warnings) p.note(warning, 'warning');
-    const plan = buildPlan(validated.profile);
+    const plan = withCertificateFacts(buildPlan(validated.profile), await checkProfileCertificates(validated.profile));
     (options.showPlan ?? (() => p.note('Plan ready.')))(plan);
     try {
       const confirmed = await p.confirm({id: 'confirm', message: 'Save this profile and go on?', initial: true});
