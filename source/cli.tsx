@@ -12,6 +12,7 @@ import {versionMatrix} from './presets.js';
 import {EXIT, UsageError, gatherAnswers, type CommonOptions, isInteractive, output} from './cli/common.js';
 import {runInstallCommand, runPlanCommand, notAvailable} from './cli/commands.js';
 import {runPreflightCommand, type PreflightOptions} from './cli/preflight.js';
+import {runBundleCommand, type BundleOptions} from './cli/bundle.js';
 import {runReportCommand, type ReportOptions} from './cli/report.js';
 import type {InstallFlags} from './cli/install.js';
 import {runServiceCommand, type ServiceCommandOptions} from './cli/service-commands.js';
@@ -83,6 +84,11 @@ export function buildProgram(): Command {
     .description('run the preflight checks on every host (changes nothing); exit 1 when an error remains')
     .action((options: PreflightOptions) => runPreflightCommand(options));
 
+  withProfileOptions(program.command('bundle'))
+    .description('download and verify every archive the profile needs into one file, for servers without internet')
+    .option('-o, --out <file>', 'the bundle to write (.tar.gz)')
+    .action((options: BundleOptions) => runBundleCommand(options));
+
   withProfileOptions(program.command('report'))
     .description('the post-install environment confirmation report: every host checked over one connection each, the unit from this machine; exit 1 when an item fails')
     .option('--smoke', 'also run the regression flow through the API (test cell, box, service script, event, log; all deleted again)')
@@ -93,7 +99,6 @@ export function buildProgram(): Command {
 
   for (const [name, what] of [
     ['add', 'adding engine extensions and auth plugins to an installed unit'],
-    ['bundle', 'building an offline bundle'],
   ] as const) {
     withProfileOptions(program.command(name))
       .description(`${what} (not available in this version yet)`)

@@ -93,7 +93,7 @@ describe('built CLI (plain node, no terminal)', () => {
   });
 
   it('commands of later releases say so plainly and exit 1', () => {
-    const result = run(['bundle', '--answers', join(examples, 'small.yaml')]);
+    const result = run(['add', '--answers', join(examples, 'small.yaml')]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/not available in this version yet/);
   });
