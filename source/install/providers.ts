@@ -1,11 +1,9 @@
 // Where an install run gets its archives and certificates. Certificates already on the servers
 // are reused while they still fit the profile (names, key, validity), so a re-run changes
 // nothing; otherwise they are made (self-signed) or read from the profile's files (provided).
-import {createHash, X509Certificate, createPrivateKey} from 'node:crypto';
-import {readFileSync, statSync} from 'node:fs';
-import {join} from 'node:path';
-import type {ArtifactName, ArtifactRef, LocalArtifact} from '../artifacts/types.js';
-import {versionMatrix, type VersionSet} from '../presets.js';
+import {X509Certificate, createPrivateKey} from 'node:crypto';
+import {readFileSync} from 'node:fs';
+import {resolveArtifacts} from '../artifacts/bundle.js';
 import {serverCertificateNames, type Profile} from '../profile/schema.js';
 import {expandHome} from '../hosts/ssh-config.js';
 import {checkServerCertificate, checkUnitCertificate} from '../tls/check.js';
@@ -15,53 +13,6 @@ import type {ExistingTls, InstallProviders} from './run-install.js';
 
 /** Certificates that expire sooner than this are made again. */
 const RENEW_BEFORE_DAYS = 30;
-
-/** The archives a profile needs, with the file names mirrors and bundles use. */
-export function installArtifactRefs(profile: Profile, set: VersionSet): ArtifactRef[] {
-  const ref = (name: ArtifactName, entry: {version: string; url: string; sha256?: string | null; sha512?: string; checksumUrl?: string}): ArtifactRef => ({
-    name,
-    version: entry.version,
-    fileName: decodeURIComponent(new URL(entry.url).pathname.split('/').at(-1) ?? name),
-    url: entry.url,
-    sha256: entry.sha256,
-    sha512: entry.sha512,
-    checksumUrl: entry.checksumUrl,
-  });
-  const extensions = versionMatrix().extensions;
-  return [
-    ref('personium-core', set.core),
-    ref('personium-engine', set.engine),
-    ref('elasticsearch', set.elasticsearch),
-    ref('tomcat', set.tomcat),
-    ref('activemq', set.activemq),
-    ...Object.keys(profile.extensions).map(name => ref(`extension:${name}`, extensions[name as keyof typeof extensions])),
-  ];
-}
-
-function sha256Of(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-/**
- * Archives from a bundle directory (file names as in the version matrix). A pinned SHA-256 must
- * match; the others are recorded as the bundle holds them.
- */
-export async function artifactsFromDirectory(dir: string, refs: ArtifactRef[], log: (line: string) => void): Promise<Map<ArtifactName, LocalArtifact>> {
-  const out = new Map<ArtifactName, LocalArtifact>();
-  for (const ref of refs) {
-    const path = join(dir, ref.fileName);
-    try {
-      statSync(path);
-    } catch {
-      throw new Error(`the bundle ${dir} has no ${ref.fileName} (${ref.name} ${ref.version})`);
-    }
-    const sha256 = sha256Of(path);
-    if (ref.sha256 && ref.sha256 !== sha256) throw new Error(`${ref.fileName} in ${dir} does not match its pinned SHA-256`);
-    log(`artifact ${ref.fileName} ${sha256}`);
-    out.set(ref.name, {ref, path, sha256, verifiedBy: ref.sha256 ? 'pinned' : 'bundle-manifest'});
-  }
-  return out;
-}
 
 function certificateFits(certPem: string | undefined, keyPem: string | undefined, names: string[]): boolean {
   if (!certPem || !keyPem) return false;
@@ -139,14 +90,7 @@ export async function tlsMaterial(profile: Profile, existing: ExistingTls, log: 
 
 export function defaultProviders(): InstallProviders {
   return {
-    artifacts: async (profile, set, log) => {
-      const refs = installArtifactRefs(profile, set);
-      const source = profile.artifacts;
-      if (source.source === 'bundle' && source.bundleFile && statSync(expandHome(source.bundleFile)).isDirectory()) {
-        return artifactsFromDirectory(expandHome(source.bundleFile), refs, log);
-      }
-      throw new Error(`artifacts from ${source.source === 'bundle' ? `the bundle file ${source.bundleFile}` : source.source} are not available in this version yet; give --bundle DIR with ${refs.map(r => r.fileName).join(', ')}`);
-    },
+    artifacts: (profile, set, log) => resolveArtifacts(profile, set, {onNotice: log}),
     tls: tlsMaterial,
   };
 }
