@@ -9,10 +9,12 @@ import {join} from 'node:path';
 import {connectHosts} from '../../source/hosts/index.js';
 import {buildPlan} from '../../source/plan/plan.js';
 import {factsScript, runPreflight} from '../../source/preflight/index.js';
+import {reportScript, runReport, scriptOptionsFor} from '../../source/report/index.js';
 import {validateAnswers} from '../../source/profile/answers.js';
 import {downTestHosts, testHostsAvailable, upTestHosts, type TestHostSet} from '../harness/testhosts.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1,3,10').split(',').map(Number);
+const REPORT_SIZES = (process.env.BENCH_REPORT_SIZES ?? '1,3').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 // A harness of its own, so the benchmark never meets a test run's servers.
@@ -68,6 +70,32 @@ async function timeOpenSsh(set: TestHostSet, n: number): Promise<number> {
   return performance.now() - started;
 }
 
+/** The report without --smoke: one fact script per host over the tool's own connections, the judges, the unit from here. */
+async function timeReport(set: TestHostSet, n: number): Promise<number> {
+  const profile = profileFor(set, n);
+  const started = performance.now();
+  const connected = await connectHosts(
+    profile.hosts.map(h => ({name: h.name, address: h.address, user: 'root', auth: {method: 'key' as const, keyFile: set.keyFile}})),
+    {knownHostsFiles: [set.knownHostsFile], toolKnownHostsFile: join(mkdtempSync(join(tmpdir(), 'bench-')), 'kh'), sshConfigFile: 'none'},
+  );
+  try {
+    await runReport({profile, plan: buildPlan(profile), hosts: connected.hosts, connectErrors: connected.errors, skipPublicCheck: true});
+  } finally {
+    await connected.close();
+  }
+  return performance.now() - started;
+}
+
+/** The same report fact scripts, one plain ssh per host in parallel. */
+async function timeOpenSshReport(set: TestHostSet, n: number): Promise<number> {
+  const profile = profileFor(set, n);
+  const plan = buildPlan(profile);
+  const scripts = plan.hosts.map(h => reportScript({...scriptOptionsFor(profile, plan, h.name, [profile.unit.fqdn]), marker: 'bench'}));
+  const started = performance.now();
+  await Promise.all(set.hosts.slice(0, n).map((h, i) => sshFacts(set, h.name, scripts[i]!)));
+  return performance.now() - started;
+}
+
 function timeAnsible(set: TestHostSet, n: number): number {
   const limit = set.hosts.slice(0, n).map(h => h.name).join(',');
   const started = performance.now();
@@ -101,6 +129,17 @@ async function main(): Promise<void> {
       }
       const [p, s, a] = [median(rows.pre), median(rows.ssh), median(rows.ans)].map(ms => ms / 1000) as [number, number, number];
       console.log(`${String(n).padStart(7)}  ${p.toFixed(2).padStart(9)}  ${s.toFixed(2).padStart(7)}  ${a.toFixed(2).padStart(7)}   ${(p / s).toFixed(2).padStart(17)}  ${(a / p).toFixed(1).padStart(17)}`);
+    }
+    console.log('');
+    console.log(`servers  report  openssh   report/openssh   (report without --smoke; medians of ${RUNS} runs, seconds)`);
+    for (const n of REPORT_SIZES.filter(size => size <= set.hosts.length)) {
+      const rows = {rep: [] as number[], ssh: [] as number[]};
+      for (let i = 0; i < RUNS; i++) {
+        rows.rep.push(await timeReport(set, n));
+        rows.ssh.push(await timeOpenSshReport(set, n));
+      }
+      const [r, s] = [median(rows.rep), median(rows.ssh)].map(ms => ms / 1000) as [number, number];
+      console.log(`${String(n).padStart(7)}  ${r.toFixed(2).padStart(6)}  ${s.toFixed(2).padStart(7)}   ${(r / s).toFixed(2).padStart(14)}`);
     }
   } finally {
     await downTestHosts();
