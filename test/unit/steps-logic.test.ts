@@ -1,0 +1,108 @@
+// Install logic that needs no server: package lists per role, the --bundle flag, certificates
+// kept while they fit (so a re-run changes nothing), the admin password file, service order for
+// start/stop, and the idempotent file-system helpers on this machine (a temporary root).
+import {mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync, existsSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+import {applyInstallFlags} from '../../source/cli/install.js';
+import {renderServiceStates, serviceOrder} from '../../source/cli/service-commands.js';
+import type {StepContext} from '../../source/executor/types.js';
+import {LocalHost} from '../../source/hosts/local-host.js';
+import {tlsMaterial} from '../../source/install/providers.js';
+import {adminPasswordStore} from '../../source/install/run-install.js';
+import {buildPlan} from '../../source/plan/plan.js';
+import {validateAnswers, type Answers} from '../../source/profile/answers.js';
+import {cellUrl} from '../../source/steps/bootstrap.js';
+import {ensureAbsent, ensureSymlink} from '../../source/steps/common.js';
+import {packagesFor, renderLimits} from '../../source/steps/os-prepare.js';
+
+const temp = mkdtempSync(join(tmpdir(), 'pds-steps-'));
+afterAll(() => rmSync(temp, {recursive: true, force: true}));
+
+const small = (extra: Answers = {}) =>
+  validateAnswers({pattern: 'small', hosts: [{name: 's1', address: '192.0.2.10', roles: ['web', 'ap', 'es', 'mq', 'nfs']}], unit: {fqdn: 'unit.example.com'}, ...extra}, 'test').profile;
+
+function localContext(changes: string[], checkOnly = false): StepContext {
+  return {host: new LocalHost({name: 'local'}), os: {family: 'debian', id: 'debian', versionId: '12'}, checkOnly, memo: new Map(), log: () => {}, changed: what => changes.push(what)};
+}
+
+describe('install logic', () => {
+  it('packages follow the roles and the distribution family; no JDK here (its own step)', () => {
+    expect(packagesFor('debian', {roles: ['web', 'ap', 'es', 'mq', 'nfs'], nfsServer: false, nfsClient: false})).toEqual(expect.arrayContaining(['memcached', 'nginx', 'curl']));
+    expect(packagesFor('rhel', {roles: ['ap'], nfsServer: false, nfsClient: true})).toEqual(expect.arrayContaining(['nfs-utils', 'procps-ng']));
+    expect(packagesFor('debian', {roles: ['es'], nfsServer: false, nfsClient: false}).some(p => /jdk|nginx|memcached/.test(p))).toBe(false);
+    expect(packagesFor('debian', {roles: ['nfs'], nfsServer: true, nfsClient: false})).toContain('nfs-kernel-server');
+    expect(renderLimits(['es'])).toContain('elasticsearch hard nofile 65536');
+    expect(renderLimits(['web'])).not.toContain('nofile');
+  });
+
+  it('--bundle sets artifacts.source=bundle and keeps the other artifact answers', () => {
+    expect(applyInstallFlags({artifacts: {packageMirror: 'http://m/'}}, {profile: 'p', bundle: '/b.tar'})).toEqual({artifacts: {packageMirror: 'http://m/', source: 'bundle', bundleFile: '/b.tar'}});
+    const untouched = {pattern: 'small'};
+    expect(applyInstallFlags(untouched, {profile: 'p'})).toBe(untouched);
+  });
+
+  it('certificates on the servers are kept while they fit; made again when the names change', async () => {
+    const profile = small();
+    const made = await tlsMaterial(profile, {}, () => {});
+    expect(made.unitKey).toContain('BEGIN RSA PRIVATE KEY');
+    expect(made.selfSignedServer).toBe(true);
+    const log: string[] = [];
+    const again = await tlsMaterial(profile, {serverCert: made.serverCert, serverKey: made.serverKey, unitCert: made.unitCert, unitKey: made.unitKey}, line => log.push(line));
+    expect(again).toEqual(made);
+    expect(log.join('\n')).toMatch(/kept[\s\S]*kept/);
+    // Path-based URLs need no wildcard, but the unit FQDN changed: both are made again.
+    const other = await tlsMaterial(small({unit: {fqdn: 'other.example.com'}}), {serverCert: made.serverCert, serverKey: made.serverKey, unitCert: made.unitCert, unitKey: made.unitKey}, () => {});
+    expect(other.serverCert).not.toBe(made.serverCert);
+    expect(other.unitCert).not.toBe(made.unitCert);
+    // A key that does not belong to the certificate is not kept either.
+    const mismatched = await tlsMaterial(profile, {serverCert: made.serverCert, serverKey: other.serverKey}, () => {});
+    expect(mismatched.serverCert).not.toBe(made.serverCert);
+  });
+
+  it('the admin password file is 0600, per unit URL, and read back', () => {
+    const profile = small();
+    const path = join(temp, 'state', 'unitadmin-p.txt');
+    const store = adminPasswordStore(path, profile);
+    expect(store.read()).toBeUndefined();
+    store.write('Secret-123');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path, 'utf8')).toContain('cell_url=https://unitadmin.unit.example.com/');
+    expect(store.read()).toBe('Secret-123');
+    // Another unit's file is not taken for this one.
+    expect(adminPasswordStore(path, small({unit: {fqdn: 'other.example.com'}})).read()).toBeUndefined();
+    expect(cellUrl({fqdn: 'u.example', cellUrlMode: 'path-based', cell: 'admin'})).toBe('https://u.example/admin/');
+  });
+
+  it('start follows the boot order, stop the reverse; status is a table', () => {
+    const plan = buildPlan(small());
+    const start = serviceOrder(plan, 'start').map(group => group.map(s => s.service));
+    expect(start).toEqual([['personium-memcached-lock', 'personium-memcached-cache', 'elasticsearch', 'activemq'], ['tomcat'], ['nginx']]);
+    expect(serviceOrder(plan, 'stop').map(group => group.map(s => s.service))).toEqual([...start].reverse());
+    expect(renderServiceStates([{host: 's1', service: 'tomcat', active: 'active', enabled: 'enabled'}])).toBe('host  service  state   enabled\ns1    tomcat   active  enabled');
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('symlinks and removals change once, then report nothing; check mode changes nothing', async () => {
+    const root = join(temp, 'fs');
+    mkdirSync(join(root, 'app-2'), {recursive: true});
+    mkdirSync(join(root, 'app-1'), {recursive: true});
+    symlinkSync(join(root, 'app-1'), join(root, 'app'));
+    writeFileSync(join(root, 'stale'), 'x');
+
+    const dry: string[] = [];
+    expect(await ensureSymlink(localContext(dry, true), join(root, 'app'), join(root, 'app-2'))).toBe(true);
+    expect(await ensureAbsent(localContext(dry, true), join(root, 'stale'))).toBe(true);
+    expect(existsSync(join(root, 'stale'))).toBe(true);
+    expect(dry).toHaveLength(2);
+
+    const changes: string[] = [];
+    expect(await ensureSymlink(localContext(changes), join(root, 'app'), join(root, 'app-2'))).toBe(true);
+    expect(await ensureAbsent(localContext(changes), join(root, 'stale'))).toBe(true);
+    expect(existsSync(join(root, 'stale'))).toBe(false);
+    const again: string[] = [];
+    expect(await ensureSymlink(localContext(again), join(root, 'app'), join(root, 'app-2'))).toBe(false);
+    expect(await ensureAbsent(localContext(again), join(root, 'stale'))).toBe(false);
+    expect(again).toEqual([]);
+  });
+});
