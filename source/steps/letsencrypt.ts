@@ -200,6 +200,11 @@ async function httpMode(ctx: StepContext, fqdn: string): Promise<HttpMode> {
   );
 }
 
+/** The DNS-01 hand-off stopped certbot in its auth hook: no validation was asked for, nothing issued. */
+export class StoppedBeforeValidation extends StepError {
+  override name = 'StoppedBeforeValidation';
+}
+
 interface CertbotRun {
   code: number;
   output: string;
@@ -244,7 +249,7 @@ async function runDnsRound(ctx: StepContext, settings: LetsEncryptSettings, comm
   if (handOffError) {
     const message = handOffError instanceof Error ? handOffError.message : String(handOffError);
     // No validation was asked for: nothing counts against the rate limits, nothing was issued.
-    throw new StepError(`DNS-01 stopped before validation: ${message}`, commandLine, `${result.stdout}${result.stderr}`.trim().split('\n').slice(-8));
+    throw new StoppedBeforeValidation(`DNS-01 stopped before validation: ${message}`, commandLine, `${result.stdout}${result.stderr}`.trim().split('\n').slice(-8));
   }
   return {code: result.code, output: `${result.stdout}${result.stderr}`, commandLine};
 }
@@ -321,7 +326,9 @@ export async function ensureLetsEncryptCertificate(ctx: StepContext, settings: L
           result = {code: r.code, output: `${r.stdout}${r.stderr}`, commandLine};
         }
       } catch (error) {
-        await markFailed(track, server);
+        // Stopped before validation (records missing or wrong): no rate limit was touched, so the
+        // next attempt needs no rehearsal (and the operator no extra round of TXT records).
+        if (!(error instanceof StoppedBeforeValidation)) await markFailed(track, server);
         throw error;
       }
       commands.push(result.commandLine);
