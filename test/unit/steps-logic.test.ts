@@ -1,6 +1,7 @@
 // Install logic that needs no server: package lists per role, the --bundle flag, certificates
 // kept while they fit (so a re-run changes nothing), the admin password file, service order for
 // start/stop, and the idempotent file-system helpers on this machine (a temporary root).
+import {spawnSync} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync, existsSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -8,7 +9,7 @@ import {afterAll, describe, expect, it} from 'vitest';
 import {applyInstallFlags} from '../../source/cli/install.js';
 import {renderServiceStates, serviceOrder} from '../../source/cli/service-commands.js';
 import type {StepContext} from '../../source/executor/types.js';
-import {LocalHost} from '../../source/hosts/local-host.js';
+import type {Host} from '../../source/hosts/host.js';
 import {tlsMaterial} from '../../source/install/providers.js';
 import {adminPasswordStore} from '../../source/install/run-install.js';
 import {buildPlan} from '../../source/plan/plan.js';
@@ -23,8 +24,24 @@ afterAll(() => rmSync(temp, {recursive: true, force: true}));
 const small = (extra: Answers = {}) =>
   validateAnswers({pattern: 'small', hosts: [{name: 's1', address: '192.0.2.10', roles: ['web', 'ap', 'es', 'mq', 'nfs']}], unit: {fqdn: 'unit.example.com'}, ...extra}, 'test').profile;
 
+// This machine as a Host, through plain sh (no stdin: LocalHost writes an empty stdin that a
+// command exiting at once answers with EPIPE, reported by vitest as an unhandled error).
+const here: Host = {
+  name: 'local',
+  address: 'localhost',
+  exec: async command => {
+    const result = spawnSync('sh', ['-c', command], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
+    return {code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr};
+  },
+  upload: async () => {
+    throw new Error('not used');
+  },
+  readFile: async path => readFileSync(path),
+  close: async () => {},
+};
+
 function localContext(changes: string[], checkOnly = false): StepContext {
-  return {host: new LocalHost({name: 'local'}), os: {family: 'debian', id: 'debian', versionId: '12'}, checkOnly, memo: new Map(), log: () => {}, changed: what => changes.push(what)};
+  return {host: here, os: {family: 'debian', id: 'debian', versionId: '12'}, checkOnly, memo: new Map(), log: () => {}, changed: what => changes.push(what)};
 }
 
 describe('install logic', () => {
