@@ -10,7 +10,8 @@ import {Cancelled} from './profile/prompter.js';
 import {Profile} from './profile/schema.js';
 import {versionMatrix} from './presets.js';
 import {EXIT, UsageError, gatherAnswers, type CommonOptions, isInteractive, output} from './cli/common.js';
-import {runInstallCommand, runPlanCommand, notAvailable} from './cli/commands.js';
+import {runInstallCommand, runPlanCommand} from './cli/commands.js';
+import {collect, runAddCommand, type AddOptions} from './cli/add.js';
 import {runPreflightCommand, type PreflightOptions} from './cli/preflight.js';
 import {runBundleCommand, type BundleOptions} from './cli/bundle.js';
 import {runReportCommand, type ReportOptions} from './cli/report.js';
@@ -97,13 +98,15 @@ export function buildProgram(): Command {
     .option('--skip-public-check', "skip this machine's DNS view of the unit (load balancers, offline operator machines)")
     .action((options: ReportOptions) => runReportCommand(options));
 
-  for (const [name, what] of [
-    ['add', 'adding engine extensions and auth plugins to an installed unit'],
-  ] as const) {
-    withProfileOptions(program.command(name))
-      .description(`${what} (not available in this version yet)`)
-      .action(() => notAvailable(what));
-  }
+  withProfileOptions(program.command('add'))
+    .description('add, update or remove engine extensions, OIDC providers and auth plugin jars on an installed unit; only the difference is applied')
+    .option('--extension <name>', 'an engine extension to install (repeatable)', collect)
+    .option('--set <key=value>', 'an extension setting, e.g. smtpHost=mail.example.com or mailsender.smtpPort=587 (repeatable)', collect)
+    .option('--oidc <spec>', 'an OIDC provider: name=NAME,configURL=URL,trustedClientIds=ID ID... (repeatable)', collect)
+    .option('--plugin-jar <path|url>', 'an auth plugin jar whose manifest names a Plugin-Class (repeatable)', collect)
+    .option('--remove <name>', 'take out an extension (NAME), an OIDC provider (oidc:NAME) or a plugin jar (FILE.jar) (repeatable)', collect)
+    .option('--accept-new-host-keys', 'pin unknown SSH host keys without asking (throwaway labs); changed keys are always refused')
+    .action((options: AddOptions) => runAddCommand(options));
   for (const [name, what] of [
     ['start', 'start the unit\'s services in boot order (memcached, Elasticsearch, ActiveMQ → Tomcat → nginx), each waited for'],
     ['stop', 'stop the unit\'s services in reverse boot order'],

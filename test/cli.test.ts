@@ -92,10 +92,17 @@ describe('built CLI (plain node, no terminal)', () => {
     expect(JSON.parse(again.stdout).unitUrl).toBe('https://unit.example.com/');
   });
 
-  it('commands of later releases say so plainly and exit 1', () => {
-    const result = run(['add', '--answers', join(examples, 'small.yaml')]);
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/not available in this version yet/);
+  it('every command listed in --help has its own --help (exit 0) and none says "not available"', () => {
+    const help = run(['--help']).stdout;
+    const section = help.slice(help.indexOf('Commands:'));
+    const commands = [...section.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)].map(m => m[1]!).filter(name => name !== 'help');
+    expect(commands).toEqual(expect.arrayContaining(['install', 'plan', 'add', 'report']));
+    for (const command of commands) {
+      const result = run([command, '--help']);
+      expect(result.status, command).toBe(0);
+      expect(result.stdout, command).toMatch(new RegExp(`Usage: personium-setup ${command}`));
+      expect(result.stdout, command).not.toMatch(/not available/);
+    }
   });
 
   it('an unknown option is a usage error', () => {

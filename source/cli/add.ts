@@ -1,0 +1,217 @@
+// `personium-setup add`: engine extensions, OIDC providers and core plugin jars on an installed
+// unit. Flags change the saved profile (or the answers file); what the AP hosts have is read and
+// shown beside what is wanted; only the difference is applied; the profile is saved again.
+// A problem with what was asked for exits 2 with nothing changed on the servers.
+import {basename} from 'node:path';
+import {validateAnswers, type Answers} from '../profile/answers.js';
+import {EXTENSION_NAMES, type Profile} from '../profile/schema.js';
+import {saveProfile} from '../profile/store.js';
+import {RunLog} from '../run-log.js';
+import {runAddons, type AddonsOutcome} from '../addons/run.js';
+import {AddonsError} from '../addons/wanted.js';
+import {EXIT, UsageError, gatherAnswers, info, output, type CommonOptions} from './common.js';
+
+export interface AddOptions extends CommonOptions {
+  extension?: string[];
+  set?: string[];
+  oidc?: string[];
+  pluginJar?: string[];
+  remove?: string[];
+  acceptNewHostKeys?: boolean;
+}
+
+/** Settings each extension takes (`--set key=value`); the keys do not overlap. */
+export const EXTENSION_SETTINGS: Record<string, readonly string[]> = {
+  mailsender: ['smtpHost', 'smtpPort', 'smtpUser', 'smtpPassword', 'tls'],
+  'slack-messenger': ['token', 'channel', 'proxyHost', 'proxyPort'],
+};
+const PORT_KEYS = new Set(['smtpPort', 'proxyPort']);
+const SECRET_KEYS = new Set(['smtpPassword', 'token']);
+const OIDC_FIELDS = ['name', 'configURL', 'trustedClientIds', 'pluginName', 'accountType', 'accountNameKey', 'grantType'] as const;
+
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+function extensionName(value: string): string {
+  if (!(EXTENSION_NAMES as readonly string[]).includes(value)) {
+    throw new UsageError(`unknown extension "${value}"; the extensions are: ${EXTENSION_NAMES.join(', ')}`);
+  }
+  return value;
+}
+
+/** A secret in a flag: env:NAME, file:PATH or prompt (never the secret itself). */
+function secretValue(key: string, value: string): unknown {
+  if (value === 'prompt') return 'prompt';
+  if (value.startsWith('env:')) return {env: value.slice(4)};
+  if (value.startsWith('file:')) return {file: value.slice(5)};
+  throw new UsageError(`--set ${key}: give env:VARIABLE or file:/path (secrets are not written on the command line)`);
+}
+
+/** `--set [extension.]key=value` → [extension, key, value]. */
+export function parseSetFlag(flag: string, named: readonly string[]): [string, string, unknown] {
+  const eq = flag.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--set "${flag}" is not key=value`);
+  let key = flag.slice(0, eq).trim();
+  const raw = flag.slice(eq + 1);
+  let ext: string | undefined;
+  const dot = key.lastIndexOf('.');
+  if (dot > 0) {
+    ext = extensionName(key.slice(0, dot));
+    key = key.slice(dot + 1);
+  } else {
+    const owners = Object.entries(EXTENSION_SETTINGS).filter(([, keys]) => keys.includes(key)).map(([name]) => name);
+    ext = owners.find(o => named.includes(o)) ?? owners[0];
+  }
+  if (!ext || !EXTENSION_SETTINGS[ext]?.includes(key)) {
+    const known = Object.entries(EXTENSION_SETTINGS).map(([name, keys]) => `${name}: ${keys.join(', ')}`).join('; ');
+    throw new UsageError(`--set ${key}: no extension takes this setting (${known})`);
+  }
+  const value: unknown = SECRET_KEYS.has(key) ? secretValue(key, raw) : PORT_KEYS.has(key) && /^\d+$/.test(raw) ? Number(raw) : raw;
+  return [ext, key, value];
+}
+
+/** `--oidc name=google,configURL=https://…,trustedClientIds=a b` → a provider object. */
+export function parseOidcFlag(flag: string): Record<string, unknown> {
+  const provider: Record<string, unknown> = {};
+  for (const part of flag.split(/,(?=\s*[A-Za-z]+=)/)) {
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    if (eq <= 0 || !(OIDC_FIELDS as readonly string[]).includes(key)) {
+      throw new UsageError(`--oidc "${flag}": "${part}" is not one of ${OIDC_FIELDS.map(f => `${f}=…`).join(', ')}`);
+    }
+    provider[key] = key === 'trustedClientIds' ? value.split(/\s+/).filter(Boolean) : value;
+  }
+  if (!provider.name) throw new UsageError(`--oidc "${flag}": name=… is needed`);
+  return provider;
+}
+
+export interface AddRequest {
+  answers: Answers;
+  removePluginJars: string[];
+  /** OIDC providers given now (their discovery documents are checked). */
+  oidcGiven: string[];
+  /** What --remove named that the profile did not have. */
+  notPresent: string[];
+}
+
+/** The answers with the flags applied (not validated yet). */
+export function applyAddFlags(base: Answers, flags: Pick<AddOptions, 'extension' | 'set' | 'oidc' | 'pluginJar' | 'remove'>): AddRequest {
+  const answers: Answers = structuredClone(base);
+  const extensions: Record<string, Record<string, unknown>> = {...((answers.extensions as Record<string, Record<string, unknown>> | undefined) ?? {})};
+  const auth = {...((answers.authPlugins as Answers | undefined) ?? {})};
+  let oidc = [...((auth.oidc as Array<Record<string, unknown>> | undefined) ?? [])];
+  let jars = [...((auth.jars as string[] | undefined) ?? [])];
+  const named = (flags.extension ?? []).map(extensionName);
+  for (const name of named) extensions[name] = {...(extensions[name] ?? {})};
+  for (const flag of flags.set ?? []) {
+    const [ext, key, value] = parseSetFlag(flag, named);
+    extensions[ext] = {...(extensions[ext] ?? {}), [key]: value};
+  }
+  const oidcGiven: string[] = [];
+  for (const flag of flags.oidc ?? []) {
+    const provider = parseOidcFlag(flag);
+    oidcGiven.push(String(provider.name));
+    oidc = [...oidc.filter(p => p.name !== provider.name), provider];
+  }
+  for (const jar of flags.pluginJar ?? []) jars = [...jars.filter(j => basename(j) !== basename(jar)), jar];
+  const removePluginJars: string[] = [];
+  const notPresent: string[] = [];
+  for (const target of flags.remove ?? []) {
+    if (target.startsWith('oidc:')) {
+      const name = target.slice(5);
+      if (!oidc.some(p => p.name === name)) notPresent.push(target);
+      oidc = oidc.filter(p => p.name !== name);
+    } else if (target.endsWith('.jar')) {
+      const file = basename(target);
+      if (!jars.some(j => basename(j) === file)) notPresent.push(target);
+      jars = jars.filter(j => basename(j) !== file);
+      removePluginJars.push(file);
+    } else {
+      if (!(EXTENSION_NAMES as readonly string[]).includes(target)) {
+        throw new UsageError(`--remove ${target}: not an extension (${EXTENSION_NAMES.join(', ')}), oidc:NAME or a plugin jar file name`);
+      }
+      if (!(target in extensions)) notPresent.push(target);
+      delete extensions[target];
+    }
+  }
+  answers.extensions = extensions;
+  answers.authPlugins = {...auth, oidc, jars};
+  return {answers, removePluginJars, oidcGiven, notPresent};
+}
+
+export function outcomeJson(profile: Profile, outcome: AddonsOutcome): unknown {
+  const map = (m: Map<string, Map<string, string>>) => Object.fromEntries([...m].map(([k, v]) => [k, Object.fromEntries(v)]));
+  return {
+    ok: outcome.ok,
+    changed: outcome.changed,
+    warnings: outcome.warnings,
+    wanted: {extensions: outcome.wanted.extensions.map(e => ({name: e.name, version: e.version, properties: e.properties?.file})), oidc: map(outcome.wanted.oidc), pluginJars: outcome.wanted.pluginJars},
+    hosts: outcome.hosts.map(h => ({
+      host: h.host,
+      installed: {
+        extensions: [...h.installed.extensions.values()],
+        properties: [...h.installed.properties.keys()],
+        oidc: map(h.installed.oidc),
+        pluginJars: h.installed.pluginJars.map(j => ({file: j.file, sha256: j.sha256, pluginClass: j.manifest.get('Plugin-Class')})),
+      },
+      diff: {
+        extensions: strip(h.diff.extensions),
+        staleProperties: h.diff.staleProperties,
+        oidc: strip(h.diff.oidc),
+        pluginJars: strip(h.diff.pluginJars),
+      },
+    })),
+    steps: outcome.results.map(r => ({host: r.host, status: r.status, changes: r.changes, error: r.error})),
+    profile: {extensions: Object.keys(profile.extensions), oidc: profile.authPlugins.oidc.map(p => p.name), jars: profile.authPlugins.jars},
+  };
+}
+
+function strip(diff: {add: Array<{name: string; reason: string}>; update: Array<{name: string; reason: string}>; remove: Array<{name: string; reason: string}>; unchanged: string[]}) {
+  const names = (list: Array<{name: string; reason: string}>) => list.map(({name, reason}) => ({name, reason}));
+  return {add: names(diff.add), update: names(diff.update), remove: names(diff.remove), unchanged: diff.unchanged};
+}
+
+export async function runAddCommand(options: AddOptions, deps: {storeDir?: string; run?: typeof runAddons} = {}): Promise<void> {
+  const log = new RunLog('add');
+  log.write(`personium-setup add (profile ${options.profile}${options.answers ? `, answers ${options.answers}` : ''})`);
+  const gathered = await gatherAnswers(options, deps.storeDir);
+  if (!options.answers && !gathered.saved.found) throw new UsageError(`no saved profile "${options.profile}": install the unit first, or give its answers with --answers`);
+  log.write(`answers from ${gathered.source}`);
+  const request = applyAddFlags(gathered.answers, options);
+  const {profile, warnings} = validateAnswers(request.answers, gathered.source);
+  const say = options.json ? info : output;
+  for (const warning of warnings) info(`warning: ${warning}`);
+  for (const target of request.notPresent) info(`note: --remove ${target}: the profile does not list it; it is removed from the servers if found there`);
+  let outcome: AddonsOutcome;
+  try {
+    outcome = await (deps.run ?? runAddons)({
+      profile,
+      profileName: options.profile,
+      checkOnly: options.dryRun,
+      removePluginJars: request.removePluginJars,
+      checkOidc: request.oidcGiven,
+      acceptNewHostKeys: options.acceptNewHostKeys,
+      out: say,
+      warn: line => info(`warning: ${line}`),
+      log,
+    });
+  } catch (error) {
+    if (error instanceof AddonsError) throw new UsageError(`${error.message}. Nothing was changed.`);
+    throw error;
+  }
+  if (options.json) output(JSON.stringify(outcomeJson(profile, outcome), null, 2));
+  if (!outcome.ok) {
+    info(`Adding stopped. Details: ${log.path}. Fix the cause and run the same command again: what is done already is not done twice.`);
+    process.exitCode = EXIT.failed;
+    return;
+  }
+  say(options.dryRun ? `Dry run: ${outcome.changed} would change; nothing was changed and no profile was saved.` : `${outcome.changed} changed.`);
+  if (!options.dryRun) {
+    const path = saveProfile(options.profile, profile, {cwd: deps.storeDir});
+    log.write(`profile saved to ${path}`);
+    say(`Profile "${options.profile}" saved to ${path}.`);
+    say('Check the unit with: personium-setup report');
+  }
+  info(`Log: ${log.path}`);
+}
+
