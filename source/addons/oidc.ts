@@ -87,7 +87,8 @@ function keyOfLine(group: string[]): string | undefined {
 /**
  * The unit config with the keys of the named providers replaced: `changes` maps a provider name
  * to its new keys, or to undefined to remove it. A changed provider's block takes the place of
- * its first old key; a new one is appended at the end. Every other line stays byte for byte.
+ * its first old key; a new one is appended at the end. Every other line stays byte for byte,
+ * and removing what was added gives back the original text.
  */
 export function mergeOidcProperties(text: string, changes: Map<string, Map<string, string> | undefined>): string {
   const groups = logicalLines(text);
@@ -113,10 +114,9 @@ export function mergeOidcProperties(text: string, changes: Map<string, Map<strin
     if (placed.has(provider) || !keys) continue;
     appended.push(renderKeys(keys));
   }
-  if (appended.length > 0) {
-    if (out.length > 0 && out.at(-1)!.join('') !== '') out.push(['']);
-    out.push(...appended);
-  }
+  // Appended right after the last line (no blank line of its own), so adding and then removing
+  // a provider gives back the file byte for byte.
+  out.push(...appended);
   const body = out.map(group => group.join('\n')).join('\n');
   return endsWithNewline || appended.length > 0 ? `${body}\n` : body;
 }

@@ -100,6 +100,11 @@ describe('OIDC keys merged into the unit config', () => {
     expect(parsed.get('io.personium.core.multi')).toBe('one two');
     // Adding again changes nothing.
     expect(mergeOidcProperties(merged, new Map([['kc', oidcKeys(kc)]]))).toBe(merged);
+    // Removing it again gives back the original text.
+    expect(mergeOidcProperties(merged, new Map([['kc', undefined]]))).toBe(CONFIG);
+    // A file without a final newline gets one only when keys are appended.
+    expect(mergeOidcProperties('a=1', new Map([['kc', undefined]]))).toBe('a=1');
+    expect(mergeOidcProperties('a=1', new Map([['kc', oidcKeys(kc)]]))).toMatch(/^a=1\nio\.personium\.plugin\.oidc\.kc\.enabled=true\n/);
   });
 
   it('changing a provider replaces its block in place; removing one takes out only its keys', () => {
