@@ -9,7 +9,14 @@ import {saveProfile} from '../profile/store.js';
 import {RunLog} from '../run-log.js';
 import {runAddons, type AddonsOutcome} from '../addons/run.js';
 import {AddonsError} from '../addons/wanted.js';
-import {EXIT, UsageError, gatherAnswers, info, output, type CommonOptions} from './common.js';
+import {askAddons} from '../addons/interactive.js';
+import {readInstalled} from '../addons/state.js';
+import type {Host} from '../hosts/host.js';
+import {hostsWithRole} from '../install/context.js';
+import {versionMatrix} from '../presets.js';
+import type {Prompter} from '../profile/prompter.js';
+import {connectProfile} from './connect-profile.js';
+import {EXIT, UsageError, gatherAnswers, info, isInteractive, output, type CommonOptions} from './common.js';
 
 export interface AddOptions extends CommonOptions {
   extension?: string[];
@@ -171,14 +178,22 @@ function strip(diff: {add: Array<{name: string; reason: string}>; update: Array<
   return {add: names(diff.add), update: names(diff.update), remove: names(diff.remove), unchanged: diff.unchanged};
 }
 
-export async function runAddCommand(options: AddOptions, deps: {storeDir?: string; run?: typeof runAddons} = {}): Promise<void> {
-  const log = new RunLog('add');
-  log.write(`personium-setup add (profile ${options.profile}${options.answers ? `, answers ${options.answers}` : ''})`);
+type AddDeps = {storeDir?: string; run?: typeof runAddons};
+
+function hasAddFlags(options: AddOptions): boolean {
+  return [options.extension, options.set, options.oidc, options.pluginJar, options.remove].some(list => (list?.length ?? 0) > 0);
+}
+
+async function gatherSaved(options: AddOptions, log: RunLog, deps: AddDeps) {
   const gathered = await gatherAnswers(options, deps.storeDir);
   if (!options.answers && !gathered.saved.found) throw new UsageError(`no saved profile "${options.profile}": install the unit first, or give its answers with --answers`);
   log.write(`answers from ${gathered.source}`);
-  const request = applyAddFlags(gathered.answers, options);
-  const {profile, warnings} = validateAnswers(request.answers, gathered.source);
+  return gathered;
+}
+
+/** Validate, check, read, apply the difference, save the profile. */
+async function runRequest(request: AddRequest, source: string, options: AddOptions, log: RunLog, deps: AddDeps, extra: {prompter?: Prompter; hosts?: Map<string, Host>} = {}): Promise<void> {
+  const {profile, warnings} = validateAnswers(request.answers, source);
   const say = options.json ? info : output;
   for (const warning of warnings) info(`warning: ${warning}`);
   for (const target of request.notPresent) info(`note: --remove ${target}: the profile does not list it; it is removed from the servers if found there`);
@@ -191,6 +206,8 @@ export async function runAddCommand(options: AddOptions, deps: {storeDir?: strin
       removePluginJars: request.removePluginJars,
       checkOidc: request.oidcGiven,
       acceptNewHostKeys: options.acceptNewHostKeys,
+      prompter: extra.prompter,
+      hosts: extra.hosts,
       out: say,
       warn: line => info(`warning: ${line}`),
       log,
@@ -215,3 +232,46 @@ export async function runAddCommand(options: AddOptions, deps: {storeDir?: strin
   info(`Log: ${log.path}`);
 }
 
+export async function runAddCommand(options: AddOptions, deps: AddDeps = {}): Promise<void> {
+  if (!hasAddFlags(options) && !options.yes && !options.json && isInteractive()) {
+    const {createInkPrompter} = await import('../ui/ink-prompter.js');
+    return runAddInteractive(createInkPrompter(), options, deps);
+  }
+  const log = new RunLog('add');
+  log.write(`personium-setup add (profile ${options.profile}${options.answers ? `, answers ${options.answers}` : ''})`);
+  const gathered = await gatherSaved(options, log, deps);
+  await runRequest(applyAddFlags(gathered.answers, options), gathered.source, options, log, deps);
+}
+
+/**
+ * The interactive flow (the wizard's "Add engine extensions or auth plugins", or `add` in a
+ * terminal without flags): read what the AP hosts have, ask, then apply over the same connections.
+ */
+export async function runAddInteractive(prompter: Prompter, options: AddOptions, deps: AddDeps = {}): Promise<void> {
+  const log = new RunLog('add');
+  log.write(`personium-setup add, interactive (profile ${options.profile})`);
+  const gathered = await gatherSaved(options, log, deps);
+  const {profile} = validateAnswers(gathered.answers, gathered.source);
+  const apSpecs = hostsWithRole(profile, 'ap');
+  const connections = await connectProfile({...profile, hosts: apSpecs}, {prompter, acceptNewHostKeys: options.acceptNewHostKeys, log: line => log.write(line)});
+  try {
+    if (connections.errors.size > 0) {
+      for (const [name, error] of connections.errors) prompter.note(`${name}: cannot connect: ${error.message}`, 'error');
+      process.exitCode = EXIT.failed;
+      return;
+    }
+    const installed = new Set<string>();
+    for (const host of connections.hosts.values()) {
+      const state = await readInstalled(host);
+      for (const name of state.extensions.keys()) installed.add(name);
+    }
+    const request = await askAddons(prompter, gathered.answers, installed, versionMatrix());
+    if (!request) {
+      prompter.note('Nothing to change: nothing was done.', 'info');
+      return;
+    }
+    await runRequest(request, gathered.source, options, log, deps, {prompter, hosts: connections.hosts});
+  } finally {
+    await connections.close();
+  }
+}

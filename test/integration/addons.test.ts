@@ -12,7 +12,9 @@ import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {runAddInteractive} from '../../source/cli/add.js';
 import {parseProperties} from '../../source/steps/render/properties.js';
+import {FakePrompter} from '../helpers/fake-prompter.js';
 import {buildFixtureBundle, zipFile} from '../fixtures/fixture-bundle.js';
 import {rootSsh, testHostsAvailable, type TestHostSet} from '../harness/testhosts.js';
 
@@ -88,7 +90,7 @@ describe.skipIf(!available.ok)('add on a real server, through the command line',
 
     work = mkdtempSync(join(tmpdir(), 'pds-addons-'));
     const bundle = join(work, 'fixture-bundle.tar.gz');
-    await buildFixtureBundle(bundle, '1.8.3', {extensions: ['httpclient', 'mailsender']});
+    await buildFixtureBundle(bundle, '1.8.3', {extensions: ['httpclient', 'mailsender', 'ew-services']});
 
     // The discovery document over HTTPS on the bridge address, with a certificate for that address.
     const key = join(work, 'idp.key');
@@ -215,5 +217,34 @@ describe.skipIf(!available.ok)('add on a real server, through the command line',
     const saved = JSON.parse(readFileSync(join(work, 'config', 'personium-setup', 'profile-lab.json'), 'utf8'));
     expect(Object.keys(saved.profile.extensions)).toEqual(['httpclient']);
     expect(saved.profile.authPlugins).toEqual({oidc: [], jars: []});
+
+    // The interactive flow (the wizard's "add" choice), in this process with a scripted prompter:
+    // what the server has is pre-selected; choosing ew-services adds it with one more restart.
+    const saveEnv = Object.fromEntries(['XDG_CONFIG_HOME', 'XDG_STATE_HOME', 'XDG_CACHE_HOME', 'PERSONIUM_SETUP_ALLOW_FIXTURE_BUNDLE'].map(k => [k, process.env[k]]));
+    Object.assign(process.env, {XDG_CONFIG_HOME: env.XDG_CONFIG_HOME, XDG_STATE_HOME: env.XDG_STATE_HOME, XDG_CACHE_HOME: env.XDG_CACHE_HOME, PERSONIUM_SETUP_ALLOW_FIXTURE_BUNDLE: '1'});
+    try {
+      let initial: unknown;
+      const prompter = new (class extends FakePrompter {
+        override async multiSelect<T extends string>(q: {id: string; initial?: T[]}): Promise<T[]> {
+          initial = q.initial;
+          return super.multiSelect<T>(q);
+        }
+      })([
+        ['add.extensions', ['httpclient', 'ew-services']],
+        ['add.confirm', true],
+      ]);
+      await runAddInteractive(prompter, {profile: 'lab', acceptNewHostKeys: true});
+      expect(process.exitCode ?? 0).toBe(0);
+      expect(initial).toEqual(['httpclient']);
+      expect(prompter.remaining).toBe(0);
+    } finally {
+      for (const [key, value] of Object.entries(saveEnv)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+    expect(await remote(`ls ${EXT}`)).toBe('personium-ex-ew-services.jar\npersonium-ex-httpclient.jar\n');
+    expect(await starts()).toBe(before + 3);
+    expect(Object.keys(JSON.parse(readFileSync(join(work, 'config', 'personium-setup', 'profile-lab.json'), 'utf8')).profile.extensions).sort()).toEqual(['ew-services', 'httpclient']);
   });
 });

@@ -11,7 +11,10 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {JarError, jarEntries, parseManifest, pluginClassOf} from '../../source/addons/jar.js';
 import {installedOidc, mergeOidcProperties, oidcKeys} from '../../source/addons/oidc.js';
 import {diffAddons, diffSize, extensionOfFile, parseState, stateScript, type InstalledAddons, type WantedAddons} from '../../source/addons/state.js';
+import {askAddons} from '../../source/addons/interactive.js';
 import {prepareAddons} from '../../source/addons/run.js';
+import {versionMatrix} from '../../source/presets.js';
+import {FakePrompter} from '../helpers/fake-prompter.js';
 import {AddonsError, checkDiscovery, checkPluginJar, extensionProperties} from '../../source/addons/wanted.js';
 import {applyAddFlags, parseOidcFlag, parseSetFlag} from '../../source/cli/add.js';
 import {UsageError} from '../../source/cli/common.js';
@@ -386,5 +389,35 @@ describe('prepareAddons: checks on this machine before any server', () => {
     const prepared = await prepareAddons({profile, checkOidc: ['kc'], fetch: down, artifacts: noArtifacts, warn: line => warnings.push(line)});
     expect(warnings.join()).toMatch(/cannot be reached from this machine \(getaddrinfo ENOTFOUND/);
     expect([...prepared.wanted.oidc.keys()]).toEqual(['kc']);
+  });
+});
+
+describe('interactive add: the extension multi-select', () => {
+  class Capturing extends FakePrompter {
+    initial: unknown;
+    override async multiSelect<T extends string>(q: {id: string; initial?: T[]}): Promise<T[]> {
+      this.initial = q.initial;
+      return super.multiSelect<T>(q);
+    }
+  }
+  const matrix = versionMatrix();
+
+  it('pre-selects installed and listed extensions; unselecting removes, selecting adds; mailsender asks its SMTP server', async () => {
+    const prompter = new Capturing([
+      ['add.extensions', ['mailsender', 'ew-services']],
+      ['add.mailsender.smtpHost', 'not a host!'],
+      ['add.mailsender.smtpHost', 'mail.example.com'],
+      ['add.mailsender.smtpPort', '587'],
+      ['add.confirm', true],
+    ]);
+    const request = await askAddons(prompter, {extensions: {httpclient: {}}}, new Set(['ew-services']), matrix);
+    expect(prompter.initial).toEqual(['httpclient', 'ew-services']);
+    expect(prompter.rejected).toHaveLength(1);
+    expect(request?.answers.extensions).toEqual({'ew-services': {}, mailsender: {smtpHost: 'mail.example.com', smtpPort: 587}});
+  });
+
+  it('the same selection (or a "no" at the confirmation) changes nothing', async () => {
+    expect(await askAddons(new FakePrompter([['add.extensions', ['httpclient']]]), {extensions: {httpclient: {}}}, new Set(), matrix)).toBeUndefined();
+    expect(await askAddons(new FakePrompter([['add.extensions', []], ['add.confirm', false]]), {extensions: {httpclient: {}}}, new Set(), matrix)).toBeUndefined();
   });
 });
