@@ -7,6 +7,7 @@ import {RunLog} from '../run-log.js';
 import {runWizard} from '../wizard/flow.js';
 import {preflightLoop} from '../wizard/preflight-loop.js';
 import {preflightProfile} from './preflight.js';
+import {runAddInteractive} from './add.js';
 import {applyInstallFlags, runInstallOnServers, type InstallFlags} from './install.js';
 import {EXIT, gatherAnswers, info, isInteractive, output, validateProfile, type CommonOptions} from './common.js';
 
@@ -37,8 +38,12 @@ export async function runInstallCommand(options: InstallFlags): Promise<void> {
       savedProfile: gathered.saved.found && !options.answers,
       showPlan: plan => showPlanView(plan),
     });
+    if (result.choice === 'add') {
+      await runAddInteractive(prompter, options);
+      return;
+    }
     if (result.choice !== 'install') {
-      notAvailable(result.choice === 'add' ? 'adding engine extensions and auth plugins' : 'the environment confirmation report');
+      notAvailable('the environment confirmation report');
       return;
     }
     if (!result.confirmed || !result.validated) {
