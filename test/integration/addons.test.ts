@@ -208,6 +208,14 @@ describe.skipIf(!available.ok)('add on a real server, through the command line',
     expect(refused.stderr).toMatch(/Plugin-Class/);
     expect(await remote(`ls ${PLUGINS}`)).toBe('kc-plugin.jar\n');
 
+    // --dry-run looks at the server, says what would change, and changes nothing (no restart, profile kept).
+    const dry = await cli(['add', '--profile', 'lab', '--accept-new-host-keys', '--remove', 'httpclient', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/personium-ex-httpclient\.jar removed/);
+    expect(dry.stdout).toMatch(/Dry run: [1-9]\d* would change; nothing was changed/);
+    expect(await remote(`ls ${EXT}`)).toContain('personium-ex-httpclient.jar');
+    expect(await starts()).toBe(before + 1);
+
     // Removing: the jar and its properties go, the provider's keys go, every other line stays.
     const removed = await cli(['add', '--profile', 'lab', '--accept-new-host-keys', '--remove', 'mailsender', '--remove', 'oidc:kc', '--remove', 'kc-plugin.jar']);
     expect(removed.code, removed.stderr).toBe(0);

@@ -421,3 +421,23 @@ describe('interactive add: the extension multi-select', () => {
     expect(await askAddons(new FakePrompter([['add.extensions', []], ['add.confirm', false]]), {extensions: {httpclient: {}}}, new Set(), matrix)).toBeUndefined();
   });
 });
+
+describe('addon steps', () => {
+  it('one step per AP host, each after the previous one (a rolling restart)', async () => {
+    const {addonSteps, coreUrl} = await import('../../source/addons/apply.js');
+    const profile = validateAnswers({...bareSmall(), pattern: 'medium-large', hosts: [
+      {name: 'web1', address: '192.0.2.1', roles: ['web']},
+      {name: 'ap1', address: '192.0.2.2', privateAddress: '10.0.0.2', roles: ['ap']},
+      {name: 'ap2', address: '192.0.2.3', roles: ['ap']},
+      {name: 'data', address: '192.0.2.4', roles: ['es', 'mq', 'nfs']},
+    ]}, 'x').profile;
+    const wanted: WantedAddons = {extensions: [], oidc: new Map(), pluginJars: [], removePluginJars: []};
+    const steps = addonSteps(profile, ['ap1', 'ap2'], new Map(), {wanted, artifacts: new Map(), pluginJarBytes: new Map()}, async () => installed());
+    expect(steps.map(s => [s.key, s.needs])).toEqual([
+      ['ap1:addons', []],
+      ['ap2:addons', ['ap1:addons']],
+    ]);
+    expect(coreUrl(profile, 'ap1')).toBe('http://10.0.0.2:18888/personium-core/');
+    expect(coreUrl(validateAnswers(bareSmall(), 'x').profile, 'server1')).toBe('http://127.0.0.1:18888/personium-core/');
+  });
+});
