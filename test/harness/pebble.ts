@@ -182,7 +182,17 @@ export async function startPebble(options: {address: string}): Promise<PebbleSer
     children.push(pebble);
     capture('pebble', pebble);
     await waitForPort(address, PEBBLE_PORT, 15_000, 'pebble', () => output);
-    await httpsGet(`https://${address}:${PEBBLE_PORT}/dir`, https.caPem);
+    // The directory answers over HTTPS with the certificate made above (a few tries: the port may
+    // open a moment before the server is ready).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await httpsGet(`https://${address}:${PEBBLE_PORT}/dir`, https.caPem);
+        break;
+      } catch (error) {
+        if (attempt >= 5) throw new Error(`pebble's directory did not answer: ${(error as Error).message}\n${output}`);
+        await new Promise(resolve => setTimeout(resolve, 300 * attempt));
+      }
+    }
   } catch (error) {
     await stop();
     throw error;
