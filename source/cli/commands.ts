@@ -8,10 +8,12 @@ import {runWizard} from '../wizard/flow.js';
 import {preflightLoop} from '../wizard/preflight-loop.js';
 import {preflightProfile} from './preflight.js';
 import {runAddInteractive} from './add.js';
+import {reportProfile} from './report.js';
+import {preflightExitCode, renderPreflightText} from '../preflight/index.js';
+import {renderReportText, reportExitCode} from '../report/index.js';
+import type {Profile} from '../profile/schema.js';
 import {applyInstallFlags, runInstallOnServers, type InstallFlags} from './install.js';
 import {EXIT, gatherAnswers, info, isInteractive, output, validateProfile, type CommonOptions} from './common.js';
-
-const NEXT_STEPS = 'Installation is not available in this version yet: the saved profile and this plan are what it will use.';
 
 function printPlan(plan: Plan, json: boolean | undefined): void {
   output(json ? JSON.stringify(plan, null, 2) : renderPlanText(plan));
@@ -63,7 +65,14 @@ export async function runInstallCommand(options: InstallFlags): Promise<void> {
       process.exitCode = EXIT.failed;
       return;
     }
-    prompter.note(NEXT_STEPS, 'info');
+    const go = await prompter.confirm({id: 'install.go', message: `Install the unit on ${profile.hosts.map(h => h.name).join(', ')} now?`, initial: true});
+    if (!go) {
+      prompter.note('Not installed. The profile is saved: run personium-setup install when ready.', 'info');
+      return;
+    }
+    const ignore = [options.ignorePreflightErrors ?? '', ...outcome.ignore].filter(Boolean).join(',');
+    await runInstallOnServers(profile, result.plan!, {...options, ignorePreflightErrors: ignore}, log);
+    if (process.exitCode === undefined) await finalReport(profile, result.plan!, options, log);
     return;
   }
 
@@ -77,8 +86,30 @@ export async function runInstallCommand(options: InstallFlags): Promise<void> {
     return;
   }
   if (!options.dryRun) finish(options, profile, log, info);
+  if (!(await preflightGate(profile, plan, options, log))) return;
   // --dry-run: every step looks at the real servers and reports what it would change.
   await runInstallOnServers(profile, plan, options, log);
+  if (process.exitCode === undefined && !options.dryRun) await finalReport(profile, plan, options, log);
+}
+
+/** Preflight before anything changes; an error that is not ignored stops the run (exit 1). */
+async function preflightGate(profile: Profile, plan: Plan, options: InstallFlags, log: RunLog): Promise<boolean> {
+  const result = await preflightProfile(profile, plan, options, log);
+  info(renderPreflightText(result));
+  if (preflightExitCode(result) === 0) return true;
+  info('Preflight found errors, so nothing was installed. Fix them, or turn chosen ones into warnings with --ignore-preflight-errors=ID,...');
+  process.exitCode = EXIT.failed;
+  return false;
+}
+
+/**
+ * Installation ends with the confirmation report. Its verdict is printed, but the exit code
+ * stays the installation's: `personium-setup report` gives the report's own exit code.
+ */
+async function finalReport(profile: Profile, plan: Plan, options: InstallFlags, log: RunLog): Promise<void> {
+  const report = await reportProfile(profile, plan, {...options, smoke: false}, log);
+  output(renderReportText(report));
+  if (reportExitCode(report) !== 0) info('The report above has failing items: fix them, then check again with personium-setup report.');
 }
 
 function finish(options: CommonOptions, profile: Parameters<typeof saveProfile>[1], log: RunLog, say: (message: string) => void): void {
