@@ -330,6 +330,23 @@ describe.skipIf(!available.ok)("Let's Encrypt with certbot against pebble on a r
     expect((await served()).verify).toBe('0 (ok)');
   });
 
+  it('HTTP-01 with port 80 free (nginx not running yet): certbot --standalone; its renewals stop nginx for the validation and start it again', {timeout: 300_000}, async () => {
+    await root('systemctl stop nginx');
+    const outcome = await obtain('http-01 standalone', {challenge: 'http-01', now: () => firstNotAfterOrThrow().getTime() - 10 * 86_400_000});
+    expect(outcome).toMatchObject({status: 'changed', ordered: true, httpMode: 'standalone', dnsNames: [FQDN], automaticRenewal: true});
+    expect(outcome.certbotCommands.at(-1)).toMatch(/--standalone --pre-hook .* --post-hook /);
+    expect(lines.join('\n')).toMatch(/port 80 is free .*--standalone/);
+    expect((await rootSsh(set, 'host1', 'systemctl is-active nginx')).stdout.trim()).not.toBe('active'); // left as it was
+    await root('systemctl start nginx');
+    expect((await served()).sans).toBe(`DNS:${FQDN}`);
+    // A renewal with nginx on port 80: the pre hook stops it, certbot validates, the post hook starts it.
+    const started = Date.now();
+    await root(`REQUESTS_CA_BUNDLE=${ACME_PATHS.caBundle} certbot renew --dry-run --no-random-sleep-on-renew --cert-name personium --server ${pebble.directoryUrl} -q`);
+    console.log(`certbot renew --dry-run (standalone, nginx running) ${seconds(Date.now() - started)}`);
+    expect((await rootSsh(set, 'host1', 'systemctl is-active nginx')).stdout.trim()).toBe('active');
+    expect((await served()).verify).toBe('0 (ok)');
+  });
+
   function firstNotAfterOrThrow(): Date {
     if (!firstNotAfter) throw new Error('the first test did not run');
     return firstNotAfter;

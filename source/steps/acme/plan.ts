@@ -1,6 +1,7 @@
 // Let's Encrypt planning, pure: which directory an attempt talks to, the `_acme-challenge` TXT
 // records an operator has to create, the certbot command lines, and whether the certificate a
 // web server already has makes a new order unnecessary. No I/O here, so every rule is unit-tested.
+import {shellQuote} from '../../hosts/quote.js';
 import {uncoveredNames} from '../../tls/names.js';
 
 export const LETSENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
@@ -171,10 +172,11 @@ export function certbotArgs(c: CertbotCommand): string[] {
       // seconds of the validation and starts it again (only if it was the one that stopped it).
       args.push(
         '--standalone',
+        // certbot wants a program in PATH as a hook's first word, hence sh -c.
         '--pre-hook',
-        `if systemctl is-active -q nginx; then systemctl stop nginx && touch ${STOPPED_MARK}; fi`,
+        `sh -c ${shellQuote(`if systemctl is-active -q nginx; then systemctl stop nginx && touch ${STOPPED_MARK}; fi`)}`,
         '--post-hook',
-        `if [ -e ${STOPPED_MARK} ]; then rm -f ${STOPPED_MARK}; systemctl start nginx; fi`,
+        `sh -c ${shellQuote(`if [ -e ${STOPPED_MARK} ]; then rm -f ${STOPPED_MARK}; systemctl start nginx; fi`)}`,
       );
     }
   } else {
