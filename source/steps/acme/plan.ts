@@ -1,11 +1,16 @@
 // Let's Encrypt planning, pure: which directory an attempt talks to, the `_acme-challenge` TXT
 // records an operator has to create, the certbot command lines, and whether the certificate a
 // web server already has makes a new order unnecessary. No I/O here, so every rule is unit-tested.
+// The certificates module has its own planning helpers (tls/acme.ts); this step needs more than
+// they give (standalone, --no-autorenew, the hook hand-off, retries rehearsing against the same
+// directory when it is not Let's Encrypt's), so only the directory constants are shared.
 import {shellQuote} from '../../hosts/quote.js';
+import {LETSENCRYPT_DIRECTORY, LETSENCRYPT_STAGING_DIRECTORY} from '../../tls/acme.js';
 import {uncoveredNames} from '../../tls/names.js';
 
-export const LETSENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
-export const LETSENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
+/** Let's Encrypt's directories (one definition, in the certificates module). */
+export const LETSENCRYPT_PRODUCTION = LETSENCRYPT_DIRECTORY;
+export const LETSENCRYPT_STAGING = LETSENCRYPT_STAGING_DIRECTORY;
 
 /** certbot's lineage name for the unit's server certificate (/etc/letsencrypt/live/<name>/). */
 export const CERT_NAME = 'personium';
