@@ -16,6 +16,9 @@ import {hostsWithRole} from '../install/context.js';
 import {versionMatrix} from '../presets.js';
 import type {Prompter} from '../profile/prompter.js';
 import {connectProfile} from './connect-profile.js';
+import {reportProfile} from './report.js';
+import {renderReportText, reportExitCode} from '../report/index.js';
+import {buildPlan} from '../plan/plan.js';
 import {EXIT, UsageError, gatherAnswers, info, isInteractive, output, type CommonOptions} from './common.js';
 
 export interface AddOptions extends CommonOptions {
@@ -178,7 +181,14 @@ function strip(diff: {add: Array<{name: string; reason: string}>; update: Array<
   return {add: names(diff.add), update: names(diff.update), remove: names(diff.remove), unchanged: diff.unchanged};
 }
 
-type AddDeps = {storeDir?: string; run?: typeof runAddons};
+type AddDeps = {storeDir?: string; run?: typeof runAddons; report?: (profile: Profile, log: RunLog) => Promise<void>};
+
+/** Adding ends with the confirmation report (its verdict is shown; the exit code stays add's). */
+async function reportAfterAdd(profile: Profile, log: RunLog, options: AddOptions): Promise<void> {
+  const report = await reportProfile(profile, buildPlan(profile), {profile: options.profile, acceptNewHostKeys: options.acceptNewHostKeys, smoke: false}, log);
+  output(renderReportText(report));
+  if (reportExitCode(report) !== 0) info('The report above has failing items: fix them, then check again with personium-setup report.');
+}
 
 function hasAddFlags(options: AddOptions): boolean {
   return [options.extension, options.set, options.oidc, options.pluginJar, options.remove].some(list => (list?.length ?? 0) > 0);
@@ -227,7 +237,7 @@ async function runRequest(request: AddRequest, source: string, options: AddOptio
     const path = saveProfile(options.profile, profile, {cwd: deps.storeDir});
     log.write(`profile saved to ${path}`);
     say(`Profile "${options.profile}" saved to ${path}.`);
-    say('Check the unit with: personium-setup report');
+    if (!options.json) await (deps.report ?? ((p, l) => reportAfterAdd(p, l, options)))(profile, log);
   }
   info(`Log: ${log.path}`);
 }
