@@ -20,9 +20,13 @@ import {runServiceCommand, type ServiceCommandOptions} from './cli/service-comma
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string};
 
+/** Every command that opens SSH connections. */
+function withHostKeyOption(command: Command): Command {
+  return command.option('--accept-new-host-keys', 'pin unknown SSH host keys without asking (throwaway labs); changed keys are always refused');
+}
+
 function withConnectionOptions(command: Command): Command {
-  return command
-    .option('--accept-new-host-keys', 'pin unknown SSH host keys without asking (throwaway labs); changed keys are always refused')
+  return withHostKeyOption(command)
     .option('--ignore-preflight-errors <ids>', 'comma-separated check IDs (or "all") whose errors become warnings')
     .option('--skip-public-check', 'skip the DNS view and 80/443 reachability from this machine (load balancers, offline operator machines)');
 }
@@ -90,30 +94,27 @@ export function buildProgram(): Command {
     .option('-o, --out <file>', 'the bundle to write (.tar.gz)')
     .action((options: BundleOptions) => runBundleCommand(options));
 
-  withProfileOptions(program.command('report'))
+  withHostKeyOption(withProfileOptions(program.command('report')))
     .description('the post-install environment confirmation report: every host checked over one connection each, the unit from this machine; exit 1 when an item fails')
     .option('--smoke', 'also run the regression flow through the API (test cell, box, service script, event, log; all deleted again)')
     .option('--out <file.md>', 'also write the report as Markdown (for a ticket or a wiki)')
-    .option('--accept-new-host-keys', 'pin unknown SSH host keys without asking (throwaway labs); changed keys are always refused')
     .option('--skip-public-check', "skip this machine's DNS view of the unit (load balancers, offline operator machines)")
     .action((options: ReportOptions) => runReportCommand(options));
 
-  withProfileOptions(program.command('add'))
+  withHostKeyOption(withProfileOptions(program.command('add')))
     .description('add, update or remove engine extensions, OIDC providers and auth plugin jars on an installed unit; only the difference is applied')
     .option('--extension <name>', 'an engine extension to install (repeatable)', collect)
     .option('--set <key=value>', 'an extension setting, e.g. smtpHost=mail.example.com or mailsender.smtpPort=587 (repeatable)', collect)
     .option('--oidc <spec>', 'an OIDC provider: name=NAME,configURL=URL,trustedClientIds=ID ID... (repeatable)', collect)
     .option('--plugin-jar <path|url>', 'an auth plugin jar whose manifest names a Plugin-Class (repeatable)', collect)
     .option('--remove <name>', 'take out an extension (NAME), an OIDC provider (oidc:NAME) or a plugin jar (FILE.jar) (repeatable)', collect)
-    .option('--accept-new-host-keys', 'pin unknown SSH host keys without asking (throwaway labs); changed keys are always refused')
     .action((options: AddOptions) => runAddCommand(options));
   for (const [name, what] of [
     ['start', 'start the unit\'s services in boot order (memcached, Elasticsearch, ActiveMQ → Tomcat → nginx), each waited for'],
     ['stop', 'stop the unit\'s services in reverse boot order'],
     ['status', 'show the state of each service of the unit; exit 1 when one is not running'],
   ] as const) {
-    withProfileOptions(program.command(name))
-      .option('--accept-new-host-keys', 'pin unknown SSH host keys without asking (throwaway labs); changed keys are always refused')
+    withHostKeyOption(withProfileOptions(program.command(name)))
       .description(what)
       .action((options: ServiceCommandOptions) => runServiceCommand(name, options));
   }
