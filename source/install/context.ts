@@ -39,6 +39,8 @@ export interface AdminPasswordStore {
   write(password: string): void;
 }
 
+import type {TxtRecord} from '../steps/acme/plan.js';
+
 export interface InstallDeps {
   profile: Profile;
   plan: Plan;
@@ -55,6 +57,8 @@ export interface InstallDeps {
   onAdminPassword?: (password: string) => void;
   /** The unit was bootstrapped in an earlier run (its marker is on the first AP host). */
   bootstrapped: boolean;
+  /** Let's Encrypt DNS-01: show the TXT records to create; returns when the operator says they exist. */
+  confirmTxt?: (records: TxtRecord[]) => Promise<void>;
 }
 
 export function hostSpec(profile: Profile, name: string): HostSpec {

@@ -57,7 +57,7 @@ export async function tlsMaterial(profile: Profile, existing: ExistingTls, log: 
     serverCert = existing.serverCert!;
     serverKey = existing.serverKey!;
   } else {
-    if (https.mode === 'letsencrypt') log('Let\'s Encrypt is not available in this version: a self-signed certificate is used until it is');
+    if (https.mode === 'letsencrypt') log('server certificate: a self-signed placeholder until Let\'s Encrypt issues the real one');
     log(`server certificate: made self-signed for ${names.join(', ')}`);
     const made = await generateServerCertificate({fqdn, names});
     serverCert = made.certPem;
@@ -85,7 +85,7 @@ export async function tlsMaterial(profile: Profile, existing: ExistingTls, log: 
     unitCert = made.certPem;
     unitKey = made.keyPem;
   }
-  return {serverCert, serverKey, unitCert, unitKey, unitRoots, selfSignedServer: https.mode !== 'provided'};
+  return {serverCert, serverKey, unitCert, unitKey, unitRoots, selfSignedServer: https.mode === 'self-signed'};
 }
 
 export function defaultProviders(): InstallProviders {

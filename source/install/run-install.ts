@@ -7,6 +7,7 @@ import {homedir} from 'node:os';
 import {join} from 'node:path';
 import type {ArtifactName, LocalArtifact} from '../artifacts/types.js';
 import {execute, type StepResult} from '../executor/execute.js';
+import {describeTxtRecords} from '../steps/acme/plan.js';
 import {Journal} from '../executor/journal.js';
 import {plainEventLine, renderRecap} from '../executor/render-run.js';
 import type {OsInfo} from '../executor/types.js';
@@ -189,6 +190,17 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
       adminPassword: passwords,
       onAdminPassword: password => (newAdminPassword = password),
       bootstrapped,
+      confirmTxt: async records => {
+        const lines = describeTxtRecords(records);
+        if (options.prompter) {
+          options.prompter.note(`Create these DNS records at your DNS provider, then confirm:\n${lines.join('\n')}`, 'warning');
+          if (!(await options.prompter.confirm({id: 'acme.txt', message: 'Are the TXT records in place?', initial: true}))) throw new Error('the TXT records were not created; nothing was ordered');
+        } else {
+          // Without a terminal the records are printed and the step waits until they resolve.
+          say('Create these DNS records at your DNS provider; the installation waits until they resolve:');
+          for (const line of lines) say(`  ${line}`);
+        }
+      },
     });
 
     const journalPath = join(stateDir, `journal-${options.profileName}.json`);

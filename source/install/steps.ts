@@ -8,6 +8,7 @@ import type {HostPlan, Plan} from '../plan/plan.js';
 import type {Profile} from '../profile/schema.js';
 import {readSecretRef} from '../cli/connect-profile.js';
 import {installActiveMq} from '../steps/activemq.js';
+import {ensureLetsEncryptCertificate, letsEncryptSettings} from '../steps/letsencrypt.js';
 import {ADMIN_ACCOUNT, bootstrapUnitAdmin, readBootstrapMarker, unitUrl, writeBootstrapMarker, type BootstrapTarget} from '../steps/bootstrap.js';
 import {installElasticsearch} from '../steps/elasticsearch.js';
 import {installExtensions, type ExtensionsPlan} from '../steps/extensions.js';
@@ -40,7 +41,8 @@ export function needsOf(plan: Plan, host: HostPlan, id: string): string[] {
   let needs: string[] = [];
   if (id === 'tomcat') needs = all(BEFORE_TOMCAT);
   else if (id === 'nginx') needs = tomcatStarted();
-  else if (id === 'bootstrap') needs = [...all(['nginx']), ...tomcatStarted()];
+  else if (id === 'letsencrypt') needs = all(['nginx']);
+  else if (id === 'bootstrap') needs = [...all(['nginx', 'letsencrypt']), ...tomcatStarted()];
   // Steps of the same host already run in order: keep only needs on other hosts.
   return [...new Set(needs)].filter(key => !key.startsWith(`${host.name}:`) || !precedesOnHost(host, key.slice(host.name.length + 1), id));
 }
@@ -123,6 +125,12 @@ function stepBody(deps: InstallDeps, host: HostPlan, id: string): (ctx: StepCont
       return withStart(ctx => installExtensions(ctx, extensionsPlan(deps)));
     case 'nginx':
       return async ctx => installNginx(ctx, await renderContext(deps, ctx), deps.tls);
+    case 'letsencrypt':
+      // nginx runs first with a placeholder; certbot's deploy hook puts the real certificate in.
+      return async ctx => {
+        const outcome = await ensureLetsEncryptCertificate(ctx, {...letsEncryptSettings(deps.profile), confirmTxt: deps.confirmTxt});
+        ctx.log(`certificate: ${outcome.reason}; ${outcome.renewal}`);
+      };
     case 'bootstrap':
       return ctx => bootstrap(ctx, deps, host);
     default:
@@ -184,7 +192,8 @@ export function installSteps(profile: Profile, plan: Plan, deps: InstallDeps): S
         title: step.title,
         needs: needsOf(plan, host, step.id),
         // Package installs and downloads may meet a dropped connection; every step is idempotent.
-        retryable: true,
+        // An ACME order is not retried blindly: a retry rehearses against staging first.
+        retryable: step.id !== 'letsencrypt',
         run: stepBody(deps, host, step.id),
       });
     }

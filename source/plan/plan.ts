@@ -198,6 +198,17 @@ export function buildPlan(profile: Profile): Plan {
         services: [SERVICE.nginx],
       });
       ports.push({port: 443, service: SERVICE.nginx, bind: '0.0.0.0', exposure: 'public'}, {port: 80, service: SERVICE.nginx, bind: '0.0.0.0', exposure: 'public'});
+      if (profile.https.mode === 'letsencrypt') {
+        const challenge = acmeChallenge(profile);
+        add({
+          id: 'letsencrypt',
+          title: `Let's Encrypt certificate for ${serverCertificateNames(profile).join(', ')} (${challenge}${challenge === 'dns-01' ? ': TXT records to create are shown' : ', renewed by certbot'})`,
+          phase: 'web',
+          role: 'web',
+          files: [PATHS.serverCert, PATHS.serverKey, '/etc/letsencrypt/live/personium/'],
+          services: [],
+        });
+      }
     }
     if (host.roles.includes('ap') && host.name === hostsWith(profile, 'ap')[0]?.name) {
       add({

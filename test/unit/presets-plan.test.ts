@@ -86,7 +86,7 @@ describe('plan', () => {
   it('spreads roles over servers with private binds and an NFS mount on the AP host', async () => {
     const plan = buildPlan(await mediumLarge());
     const byName = Object.fromEntries(plan.hosts.map(h => [h.name, h]));
-    expect(byName.web1!.steps.map(s => s.id)).toEqual(['os.prepare', 'nginx']);
+    expect(byName.web1!.steps.map(s => s.id)).toEqual(['os.prepare', 'nginx', 'letsencrypt']);
     expect(byName.es1!.steps.map(s => s.id)).toEqual(['os.prepare', 'jdk', 'elasticsearch']);
     expect(byName.es1!.ports.find(p => p.port === 9200)).toMatchObject({bind: '10.0.3.11', exposure: 'private'});
     // NFS and AP share ap1 here, so no mount is needed.

@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest';
 import {execute} from '../../source/executor/execute.js';
 import type {StepDefinition} from '../../source/executor/types.js';
 import type {Host} from '../../source/hosts/host.js';
-import {installSteps, tomcatStartStep} from '../../source/install/steps.js';
+import {installSteps, needsOf, tomcatStartStep} from '../../source/install/steps.js';
 import type {InstallDeps} from '../../source/install/context.js';
 import {loadAnswersFile, validateAnswers, type Answers} from '../../source/profile/answers.js';
 import {buildPlan} from '../../source/plan/plan.js';
@@ -68,7 +68,7 @@ describe('install step graph', () => {
     const byKey = new Map(steps.map(s => [s.key, s]));
     expect(byKey.get('ap1:tomcat')!.needs).toEqual(['es1:elasticsearch']);
     expect(byKey.get('web1:nginx')!.needs).toEqual(['ap1:extensions']);
-    expect(byKey.get('ap1:bootstrap')!.needs).toEqual(['web1:nginx']);
+    expect(byKey.get('ap1:bootstrap')!.needs).toEqual(['web1:nginx', 'web1:letsencrypt']);
     // Package work starts everywhere at once.
     for (const h of ['web1', 'ap1', 'es1']) expect(byKey.get(`${h}:os.prepare`)!.needs).toEqual([]);
     const order = await runOrder(steps);
@@ -109,5 +109,29 @@ describe('install step graph', () => {
       expect(at(`${ap}:extensions`)).toBeLessThan(at('web1:nginx'));
     }
     expect(order.at(-1)).toBe('ap1:bootstrap');
+  });
+});
+
+describe("Let's Encrypt in the step graph", () => {
+  it('orders the certificate after nginx and before the bootstrap', () => {
+    const profile = validateAnswers(
+      {
+        pattern: 'medium-large',
+        hosts: [
+          {name: 'web1', address: '10.0.0.1', roles: ['web']},
+          {name: 'ap1', address: '10.0.0.2', roles: ['ap', 'mq', 'nfs']},
+          {name: 'es1', address: '10.0.0.3', roles: ['es']},
+        ],
+        unit: {fqdn: 'unit.example.org', cellUrlMode: 'path-based'},
+        https: {mode: 'letsencrypt', email: 'ops@example.org'},
+      },
+      't',
+    ).profile;
+    const plan = buildPlan(profile);
+    const web = plan.hosts.find(h => h.name === 'web1')!;
+    const ap = plan.hosts.find(h => h.name === 'ap1')!;
+    expect(web.steps.map(s => s.id)).toEqual(['os.prepare', 'nginx', 'letsencrypt']);
+    expect(web.steps.at(-1)!.title).toMatch(/http-01/);
+    expect(needsOf(plan, ap, 'bootstrap')).toContain('web1:letsencrypt');
   });
 });
