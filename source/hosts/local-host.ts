@@ -46,7 +46,9 @@ export class LocalHost implements Host {
     if (options.signal?.aborted) return {code: -1, stdout: '', stderr: '', cancelled: true};
     const input = Buffer.concat([Buffer.from(run.stdinPrefix), Buffer.from(options.stdin ?? '')]);
     // zx runs its command line through bash; ours is already a fully quoted sh command.
-    const child = $({quiet: true, nothrow: true, input})`sh -c ${run.command}`;
+    const child = $({quiet: true, nothrow: true, ...(input.length > 0 ? {input} : {})})`sh -c ${run.command}`;
+    // A command that exits before reading its stdin makes the write fail with EPIPE: not an error.
+    child.stdin.on('error', () => undefined);
     if (options.onStdout) child.stdout.on('data', (c: Buffer) => options.onStdout?.(c.toString('utf8')));
     if (options.onStderr) child.stderr.on('data', (c: Buffer) => options.onStderr?.(c.toString('utf8')));
 
