@@ -1,7 +1,9 @@
 // npm run bench: preflight against 1, 3 and 10 real test servers, beside the same facts gathered
 // by plain OpenSSH (one ssh per host, in parallel) and by `ansible -m setup`, on the same servers
 // in the same run. Prints medians and ratios. Needs root (the test servers); installs
-// Debian's ansible-core if it is missing.
+// Debian's ansible-core if it is missing. BENCH_PARTS (default preflight,report,install) picks the
+// sections; install (test/bench/install-bench.ts) times fresh installs and no-op re-runs against
+// ansible-playbook on a harness of its own, and needs `npm run build` first (it runs dist/cli.js).
 import {spawn, spawnSync} from 'node:child_process';
 import {mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -12,10 +14,12 @@ import {factsScript, runPreflight} from '../../source/preflight/index.js';
 import {reportScript, runReport, scriptOptionsFor} from '../../source/report/index.js';
 import {validateAnswers} from '../../source/profile/answers.js';
 import {downTestHosts, testHostsAvailable, upTestHosts, type TestHostSet} from '../harness/testhosts.js';
+import {benchInstall} from './install-bench.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1,3,10').split(',').map(Number);
 const REPORT_SIZES = (process.env.BENCH_REPORT_SIZES ?? '1,3').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'preflight,report,install').split(',').map(p => p.trim()));
 
 // A harness of its own, so the benchmark never meets a test run's servers.
 process.env.PDS_TESTHOSTS_DIR ??= '/var/cache/pds-th-bench';
@@ -117,10 +121,18 @@ async function main(): Promise<void> {
   if (spawnSync('sh', ['-c', 'command -v ansible']).status !== 0) {
     spawnSync('apt-get', ['install', '-y', '-q', 'ansible-core'], {stdio: 'inherit', env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'}});
   }
-  const set = await upTestHosts(Math.max(...SIZES));
+  if (PARTS.has('preflight') || PARTS.has('report')) await benchQueries();
+  if (PARTS.has('install')) {
+    if (PARTS.has('preflight') || PARTS.has('report')) console.log('');
+    await benchInstall(RUNS);
+  }
+}
+
+async function benchQueries(): Promise<void> {
+  const set = await upTestHosts(Math.max(...SIZES, ...(PARTS.has('report') ? REPORT_SIZES : [])));
   try {
-    console.log(`servers  preflight  openssh  ansible   preflight/openssh  ansible/preflight   (medians of ${RUNS} runs, seconds)`);
-    for (const n of SIZES) {
+    if (PARTS.has('preflight')) console.log(`servers  preflight  openssh  ansible   preflight/openssh  ansible/preflight   (medians of ${RUNS} runs, seconds)`);
+    for (const n of PARTS.has('preflight') ? SIZES : []) {
       const rows = {pre: [] as number[], ssh: [] as number[], ans: [] as number[]};
       for (let i = 0; i < RUNS; i++) {
         rows.pre.push(await timePreflight(set, n));
@@ -130,9 +142,9 @@ async function main(): Promise<void> {
       const [p, s, a] = [median(rows.pre), median(rows.ssh), median(rows.ans)].map(ms => ms / 1000) as [number, number, number];
       console.log(`${String(n).padStart(7)}  ${p.toFixed(2).padStart(9)}  ${s.toFixed(2).padStart(7)}  ${a.toFixed(2).padStart(7)}   ${(p / s).toFixed(2).padStart(17)}  ${(a / p).toFixed(1).padStart(17)}`);
     }
-    console.log('');
-    console.log(`servers  report  openssh   report/openssh   (report without --smoke; medians of ${RUNS} runs, seconds)`);
-    for (const n of REPORT_SIZES.filter(size => size <= set.hosts.length)) {
+    if (PARTS.has('preflight') && PARTS.has('report')) console.log('');
+    if (PARTS.has('report')) console.log(`servers  report  openssh   report/openssh   (report without --smoke; medians of ${RUNS} runs, seconds)`);
+    for (const n of (PARTS.has('report') ? REPORT_SIZES : []).filter(size => size <= set.hosts.length)) {
       const rows = {rep: [] as number[], ssh: [] as number[]};
       for (let i = 0; i < RUNS; i++) {
         rows.rep.push(await timeReport(set, n));
