@@ -71,7 +71,7 @@ export async function runInstallCommand(options: InstallFlags): Promise<void> {
       return;
     }
     const ignore = [options.ignorePreflightErrors ?? '', ...outcome.ignore].filter(Boolean).join(',');
-    await runInstallOnServers(profile, result.plan!, {...options, ignorePreflightErrors: ignore}, log);
+    await runInstallOnServers(profile, result.plan!, {...options, ignorePreflightErrors: ignore}, log, undefined, prompter);
     if (process.exitCode === undefined) await finalReport(profile, result.plan!, options, log);
     return;
   }

@@ -4,6 +4,7 @@
 import type {Plan} from '../plan/plan.js';
 import type {Answers} from '../profile/answers.js';
 import type {Profile} from '../profile/schema.js';
+import type {Prompter} from '../profile/prompter.js';
 import type {RunLog} from '../run-log.js';
 import {defaultProviders} from '../install/providers.js';
 import {runInstall, type InstallOutcome, type InstallProviders} from '../install/run-install.js';
@@ -36,7 +37,7 @@ export function unitReadySummary(outcome: InstallOutcome, profile: Profile): str
   return lines;
 }
 
-export async function runInstallOnServers(profile: Profile, plan: Plan, flags: InstallFlags, log: RunLog, providers: InstallProviders = defaultProviders()): Promise<void> {
+export async function runInstallOnServers(profile: Profile, plan: Plan, flags: InstallFlags, log: RunLog, providers: InstallProviders = defaultProviders(), prompter?: Prompter): Promise<void> {
   const controller = new AbortController();
   const stop = () => {
     info('Interrupted: letting running steps finish; run again with --resume to continue.');
@@ -52,6 +53,8 @@ export async function runInstallOnServers(profile: Profile, plan: Plan, flags: I
       checkOnly: flags.dryRun,
       resume: flags.resume,
       acceptNewHostKeys: flags.acceptNewHostKeys,
+      // In the wizard: passwords asked once more for this connection, DNS-01 records confirmed.
+      prompter,
       providers,
       out: output,
       log,
