@@ -1,6 +1,5 @@
-// Certificates: generation, checks of provided files, JDK truststore commands, Let's Encrypt plans.
-export {certbotCommand, chooseChallenge, deployHook, directoryForAttempt, dnsChallengeRecords, LETSENCRYPT_DIRECTORY, LETSENCRYPT_STAGING_DIRECTORY, planLetsEncrypt} from './acme.js';
-export type {AcmeChallenge, CertbotCommand, CertbotOptions, DirectoryChoice, DnsChallengeRecord, LetsEncryptPlan, LetsEncryptPlanOptions} from './acme.js';
+// Certificates: generation, checks of provided files, JDK truststore commands.
+export {LETSENCRYPT_DIRECTORY, LETSENCRYPT_STAGING_DIRECTORY} from './acme.js';
 export {checkServerCertificate, checkUnitCertificate, EXPIRY_WARNING_DAYS, MIN_RSA_BITS, signedBy} from './check.js';
 export type {CertificateInfo, CertificateProblem, ServerCertificateCheck, ServerCertificateResult, Severity, UnitCertificateCheck, UnitCertificateResult} from './check.js';
 export {DEFAULT_SERVER_DAYS, DEFAULT_UNIT_YEARS, generateServerCertificate, generateUnitCertificate, MAX_SERVER_DAYS, randomSerialNumber} from './generate.js';
