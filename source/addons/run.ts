@@ -8,9 +8,9 @@ import {openBundle} from '../artifacts/bundle.js';
 import {defaultCacheDir, downloadArtifacts} from '../artifacts/download.js';
 import type {ArtifactRef, LocalArtifact} from '../artifacts/types.js';
 import {connectProfile} from '../cli/connect-profile.js';
-import {execute, type StepResult} from '../executor/execute.js';
+import type {StepResult} from '../executor/execute.js';
 import {Journal} from '../executor/journal.js';
-import {plainEventLine, renderRecap} from '../executor/render-run.js';
+import {executeWithLines} from '../executor/render-run.js';
 import type {OsInfo, StepContext} from '../executor/types.js';
 import type {Host} from '../hosts/host.js';
 import {expandHome} from '../hosts/ssh-config.js';
@@ -154,22 +154,11 @@ export async function runAddons(options: RunAddonsOptions): Promise<AddonsOutcom
     const journal = options.checkOnly ? undefined : Journal.open(join(stateDir, `journal-add-${options.profileName}.json`), options.profileName, false).journal;
     if (options.checkOnly) say('Dry run: every step only looks; nothing on the servers is changed.');
     say('');
-    const {results, failed} = await execute(steps, {
-      hosts: connections.hosts,
-      os,
-      checkOnly: options.checkOnly,
-      signal: options.signal,
-      journal,
-      log: line => log.write(line),
-      onEvent: event => {
-        const line = plainEventLine(event);
-        if (line) options.out(line);
-      },
-    });
-    options.out('');
-    options.out(renderRecap(results));
-    const ok = !failed && !options.signal?.aborted;
-    if (ok) journal?.finish();
+    const {results, ok} = await executeWithLines(
+      steps,
+      {hosts: connections.hosts, os, checkOnly: options.checkOnly, signal: options.signal, journal, log: line => log.write(line)},
+      options.out,
+    );
     const changed = results.reduce((sum, r) => sum + r.changes.length, 0);
     return {ok, wanted: prepared.wanted, hosts: reports, results, changed, warnings};
   } finally {

@@ -1,7 +1,6 @@
 // Plain lines for runs without a terminal, and the recap table at the end of every run.
-import type {StepResult} from './execute.js';
-import {recap} from './execute.js';
-import type {RunEvent} from './types.js';
+import {execute, recap, type ExecuteOptions, type StepResult} from './execute.js';
+import type {RunEvent, StepDefinition} from './types.js';
 
 export function formatSeconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
@@ -30,4 +29,27 @@ export function renderRecap(results: StepResult[]): string {
   const changed = results.filter(r => r.status === 'changed').length;
   lines.push(changed === 0 && !results.some(r => r.status === 'failed') ? 'Nothing changed: the unit already matches the profile.' : `${changed} step(s) changed something.`);
   return lines.join('\n');
+}
+
+/**
+ * Run steps with one plain line per event and the recap at the end; the journal is closed as
+ * finished only when every step got through. What install and add share.
+ */
+export async function executeWithLines(
+  steps: StepDefinition[],
+  options: ExecuteOptions,
+  out: (line: string) => void,
+): Promise<{results: StepResult[]; ok: boolean}> {
+  const {results, failed} = await execute(steps, {
+    ...options,
+    onEvent: event => {
+      const line = plainEventLine(event);
+      if (line) out(line);
+    },
+  });
+  out('');
+  out(renderRecap(results));
+  const ok = !failed && !options.signal?.aborted;
+  if (ok) options.journal?.finish();
+  return {results, ok};
 }

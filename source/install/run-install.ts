@@ -6,10 +6,10 @@ import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'nod
 import {homedir} from 'node:os';
 import {join} from 'node:path';
 import type {ArtifactName, LocalArtifact} from '../artifacts/types.js';
-import {execute, type StepResult} from '../executor/execute.js';
+import type {StepResult} from '../executor/execute.js';
 import {describeTxtRecords} from '../steps/acme/plan.js';
 import {Journal} from '../executor/journal.js';
-import {plainEventLine, renderRecap} from '../executor/render-run.js';
+import {executeWithLines} from '../executor/render-run.js';
 import type {OsInfo} from '../executor/types.js';
 import type {Host} from '../hosts/host.js';
 import {shellQuote as q} from '../hosts/quote.js';
@@ -209,23 +209,12 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
     else if (options.resume && !options.checkOnly) say('Nothing to resume (the last run finished or no journal was found): running every step.');
     if (options.checkOnly) say('Dry run: every step only looks; nothing on the servers is changed.');
 
-    const {results, failed} = await execute(steps, {
-      hosts,
-      os,
-      checkOnly: options.checkOnly,
-      signal: options.signal,
-      journal: opened?.journal,
-      resume: opened?.resumed ?? false,
-      log: line => log.write(line),
-      onEvent: event => {
-        const line = plainEventLine(event);
-        if (line) options.out(line);
-      },
-    });
-    options.out('');
-    options.out(renderRecap(results));
-    if (!failed && !options.signal?.aborted) opened?.journal.finish();
-    return {ok: !failed && !options.signal?.aborted, results, journalPath: opened ? journalPath : undefined, newAdminPassword, ...base};
+    const {results, ok} = await executeWithLines(
+      steps,
+      {hosts, os, checkOnly: options.checkOnly, signal: options.signal, journal: opened?.journal, resume: opened?.resumed ?? false, log: line => log.write(line)},
+      options.out,
+    );
+    return {ok, results, journalPath: opened ? journalPath : undefined, newAdminPassword, ...base};
   } finally {
     if (!options.hosts) await connections.close();
   }
