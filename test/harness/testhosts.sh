@@ -247,6 +247,9 @@ prepare_host() {   # prepare_host I N APT_PROXY: root file system and identity o
     uid=$(awk -F: '$1 == "deploy" {print $3 ":" $4}' "$root/etc/passwd")
     install -d -m 700 -o "${uid%:*}" -g "${uid#*:}" "$root/home/deploy/.ssh"
     install -m 600 -o "${uid%:*}" -g "${uid#*:}" "$KEY.pub" "$root/home/deploy/.ssh/authorized_keys"
+    # Tests log in with passwords too; set it before sshd starts, because a reload later makes sshd
+    # refuse connections for a moment while it re-executes (other test files use the host then).
+    echo "PasswordAuthentication yes" >"$root/etc/ssh/sshd_config.d/50-pds-password.conf"
 
     if [[ -n $apt_proxy ]]; then
         echo "Acquire::http::Proxy \"http://$NET.1:$APT_PROXY_PORT/\";" >"$root/etc/apt/apt.conf.d/01pds-testhosts-proxy"

@@ -211,4 +211,6 @@ export async function preparePasswordUser(set: TestHostSet, host: string): Promi
   ].join('\n');
   const result = await rootSsh(set, host, script, `${PASSWORD_USER}:${PASSWORD_USER_PASSWORD}\n`);
   if (result.code !== 0) throw new Error(`preparing ${PASSWORD_USER} on ${host} failed: ${result.stderr}`);
+  // Only a set made before testhosts.sh wrote the setting reloads sshd: wait until it answers again.
+  for (let i = 0; i < 50 && (await rootSsh(set, host, 'true')).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
 }
