@@ -6,6 +6,7 @@ import {HostAuthError, HostCommandError, HostUnreachableError} from './errors.js
 import type {ExecOptions, ExecResult, Host, UploadOptions} from './host.js';
 import {chownSpec, installFileCommand, tempNameNextTo} from './install-file.js';
 import {sh} from './quote.js';
+import {SHELL_SESSION_SCRIPT, ShellSession} from './shell-session.js';
 import type {SecretStore} from './secrets.js';
 import type {SudoMode} from './spec.js';
 import {checkSudoPassword, detectPrivilege, sudoersHint, wrapSudo, type Privilege} from './sudo.js';
@@ -49,10 +50,16 @@ export class SshHost implements Host {
   private privilegePromise?: Promise<Privilege>;
   private sudoPasswordPromise?: Promise<string>;
   private lost?: Error;
-  // sshd allows 10 sessions per connection (MaxSessions): 6 for commands, 1 for SFTP, 1 for kills,
-  // and room for sessions sshd has not freed yet.
-  private readonly commandSlots = pLimit(6);
+  // sshd allows 10 sessions per connection (MaxSessions): 3 persistent root shells, 4 for commands
+  // on their own channel, 1 for SFTP, 1 for kills, and room for sessions sshd has not freed yet.
+  private readonly commandSlots = pLimit(4);
   private readonly killSlots = pLimit(1);
+  private static readonly MAX_SHELLS = 3;
+  private shells: ShellSession[] = [];
+  private shellsStarting = 0;
+  private shellWaiters: (() => void)[] = [];
+  /** Persistent shells could not start here (e.g. no mktemp): every command gets its own channel. */
+  private shellsOff = false;
   private closed = false;
 
   constructor(private readonly init: SshHostInit) {
@@ -163,6 +170,12 @@ export class SshHost implements Host {
    * a non-pty command running on the server.
    */
   private async execRaw(command: string, options: ExecOptions): Promise<RawResult> {
+    // Root commands without input or streaming go to a persistent root shell (no session set-up,
+    // no sudo per command). Input stays off it, because it would pass through a file there.
+    if (options.sudo && options.stdin === undefined && !options.onStdout && !options.onStderr && !this.shellsOff) {
+      const result = await this.runInShell(command, options);
+      if (result) return result;
+    }
     const sudo = options.sudo ? await this.asRoot(command) : {command: sh`sh -c ${command}`, stdinPrefix: ''};
     const wrapped = `printf '%s\\n' "$$" >&2; exec ${sudo.command}`;
     // Commands queue for a channel slot; the privilege detection above runs its own commands first.
@@ -202,20 +215,7 @@ export class SshHost implements Host {
         if (stopped || done) return;
         stopped = why;
         if (pid === undefined) await new Promise<void>((r) => pidWaiters.push(r)); // the PID is the first thing printed
-        if (pid !== undefined) {
-          const killTree = sh`sh -c ${KILL_TREE} kill-tree ${pid}`;
-          const killer = options.sudo ? await this.asRoot(killTree) : {command: killTree, stdinPrefix: ''};
-          await this.killSlots(async () => {
-            try {
-              const kc = await this.openChannel(killer.command);
-              kc.on('data', () => {}).stderr.on('data', () => {});
-              kc.end(killer.stdinPrefix);
-              await new Promise((r) => kc.once('close', r));
-            } catch {
-              // connection gone: nothing more we can do remotely
-            }
-          });
-        }
+        if (pid !== undefined) await this.killTree(pid, options.sudo === true);
         channel.close();
         setTimeout(finish, 2000).unref(); // some servers never send close after a kill
       };
@@ -263,6 +263,98 @@ export class SshHost implements Host {
       const input = options.stdin === undefined ? Buffer.alloc(0) : Buffer.from(options.stdin);
       channel.end(Buffer.concat([Buffer.from(stdinPrefix), input]));
     });
+  }
+
+  /** Kill a remote process and all its descendants, on a channel of its own. */
+  private async killTree(pid: number, asRoot: boolean): Promise<void> {
+    const killTree = sh`sh -c ${KILL_TREE} kill-tree ${pid}`;
+    const killer = asRoot ? await this.asRoot(killTree) : {command: killTree, stdinPrefix: ''};
+    await this.killSlots(async () => {
+      try {
+        const kc = await this.openChannel(killer.command);
+        kc.on('data', () => {}).stderr.on('data', () => {});
+        kc.end(killer.stdinPrefix);
+        await new Promise((r) => kc.once('close', r));
+      } catch {
+        // connection gone: nothing more we can do remotely
+      }
+    });
+  }
+
+  /** An idle persistent root shell, a new one while fewer than MAX_SHELLS run, else wait; undefined when shells are off. */
+  private async acquireShell(): Promise<ShellSession | undefined> {
+    for (;;) {
+      if (this.shellsOff) return undefined;
+      this.shells = this.shells.filter((s) => !s.closed);
+      const idle = this.shells.find((s) => !s.busy);
+      if (idle) {
+        idle.busy = true;
+        return idle;
+      }
+      if (this.shells.length + this.shellsStarting < SshHost.MAX_SHELLS) {
+        this.shellsStarting++;
+        try {
+          const root = await this.asRoot(SHELL_SESSION_SCRIPT);
+          const shell = await ShellSession.start(await this.openChannel(root.command), root.stdinPrefix);
+          shell.busy = true;
+          this.shells.push(shell);
+          return shell;
+        } catch (error) {
+          if (this.lost || error instanceof HostAuthError) throw error;
+          this.shellsOff = true; // fall back to a channel per command, which reports its own errors
+          this.shellWaiters.splice(0).forEach((w) => w());
+          return undefined;
+        } finally {
+          this.shellsStarting--;
+        }
+      }
+      await new Promise<void>((r) => this.shellWaiters.push(r));
+    }
+  }
+
+  private releaseShell(shell: ShellSession): void {
+    shell.busy = false;
+    this.shellWaiters.shift()?.();
+  }
+
+  private async runInShell(command: string, options: ExecOptions): Promise<RawResult | undefined> {
+    const empty = Buffer.alloc(0);
+    if (options.signal?.aborted) return {code: -1, stdout: empty, stderr: empty, cancelled: true};
+    const shell = await this.acquireShell();
+    if (!shell) return undefined;
+    let pid: number | undefined;
+    let pidKnown = () => {};
+    const pidPromise = new Promise<void>((r) => (pidKnown = r));
+    let stopped: 'timedOut' | 'cancelled' | undefined;
+    let finished = false;
+    const stop = async (why: 'timedOut' | 'cancelled') => {
+      if (stopped) return;
+      stopped = why;
+      await pidPromise;
+      if (pid !== undefined) await this.killTree(pid, true);
+      // The shell reports the killed command; if it does not, it is closed (and replaced later).
+      setTimeout(() => finished || shell.close(), 5000).unref();
+    };
+    const onAbort = () => void stop('cancelled');
+    const timer = options.timeoutMs ? setTimeout(() => void stop('timedOut'), options.timeoutMs) : undefined;
+    options.signal?.addEventListener('abort', onAbort, {once: true});
+    try {
+      const result = await shell.run(command, (p) => {
+        pid = p;
+        pidKnown();
+      });
+      return stopped ? {code: -1, stdout: result.stdout, stderr: result.stderr, [stopped]: true} : result;
+    } catch (error) {
+      pidKnown();
+      if (stopped) return {code: -1, stdout: empty, stderr: empty, [stopped]: true};
+      if (this.lost) throw new HostUnreachableError(this.name, `${this.name}: the SSH connection was lost (${this.lost.message})`);
+      throw new HostCommandError(this.name, `${this.name}: ${(error as Error).message}`, {cause: error});
+    } finally {
+      finished = true;
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      this.releaseShell(shell);
+    }
   }
 
   private sftp(): Promise<SFTPWrapper> {
@@ -340,6 +432,7 @@ export class SshHost implements Host {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.shells.forEach((s) => s.close());
     await new Promise<void>((resolve) => {
       if (this.lost) return resolve();
       this.client.once('close', () => resolve());

@@ -8,10 +8,10 @@ import {PATHS} from '../plan/paths.js';
 import type {UnitContext} from './render/context.js';
 import {renderLogback} from './render/logback.js';
 import {renderUnitConfig} from './render/unit-config.js';
-import {ensureArtifact, markRestart, remoteArtifactPath} from './common.js';
+import {ensureArtifact, markRestart, remoteArtifactPath, STATE_DIR} from './common.js';
 import {USERS} from './os-prepare.js';
 import {TOMCAT_SERVICE} from './tomcat.js';
-import {jdkTruststoreCommands, parseTruststoreCheck} from '../tls/truststore.js';
+import {isStampMatch, jdkTruststoreCommands, parseTruststoreCheck} from '../tls/truststore.js';
 
 export interface UnitKeys {
   unitCert: string;
@@ -26,13 +26,17 @@ export const TRUSTED_SERVER_CERT = '/opt/x509/server-trusted.crt';
 /** The self-signed server certificate in the JDK truststore of this host (keytool, idempotent). */
 async function ensureJdkTrust(ctx: StepContext, unit: UnitContext, pem: string): Promise<boolean> {
   const written = await ensureFile(ctx, {path: TRUSTED_SERVER_CERT, content: pem, mode: 0o644});
-  const commands = jdkTruststoreCommands({certPath: TRUSTED_SERVER_CERT, javaHome: unit.javaHome});
+  const commands = jdkTruststoreCommands({certPath: TRUSTED_SERVER_CERT, javaHome: unit.javaHome, stampFile: `${STATE_DIR}/truststore-stamp`});
   if (ctx.checkOnly && written) {
     ctx.changed('JDK truststore: the server certificate trusted');
     return true;
   }
   const check = await run(ctx, `sh -c ${q(commands.check)}`);
-  if (parseTruststoreCheck(check.stdout) === 'same') return false;
+  if (parseTruststoreCheck(check.stdout) === 'same') {
+    // Trusted, but found by keytool: let apply record the stamp so the next run skips keytool.
+    if (!isStampMatch(check.stdout) && !ctx.checkOnly) await run(ctx, `sh -c ${q(commands.apply)}`);
+    return false;
+  }
   ctx.changed('JDK truststore: the server certificate trusted');
   if (!ctx.checkOnly) await run(ctx, `sh -c ${q(commands.apply)}`);
   return true;

@@ -17,6 +17,12 @@ export interface TruststoreOptions {
    */
   javaHome?: string;
   storepass?: string;
+  /**
+   * A file on the host that records the SHA-256 of the store and the certificate after a
+   * successful check or import: while both are unchanged, keytool (two JVM starts, half a second)
+   * is not run again. A distribution update that rewrites cacerts changes the hash.
+   */
+  stampFile?: string;
 }
 
 export interface TruststoreCommands {
@@ -56,6 +62,25 @@ function preamble(options: TruststoreOptions): string[] {
     '[ -x "$keytool" ] || { echo "no keytool at $keytool" >&2; exit 1; }',
     '[ -f "$store" ] || { echo "no JDK truststore at $store" >&2; exit 1; }',
     '[ -f "$cert" ] || { echo "no certificate at $cert" >&2; exit 1; }',
+  ];
+}
+
+function stampLines(options: TruststoreOptions, onMatch: string): string[] {
+  if (!options.stampFile) return [];
+  return [
+    `stamp_file=${shellQuote(options.stampFile)}`,
+    `stamp=$( (printf '%s\\n' "$alias"; cat "$store" "$cert") | sha256sum | cut -d' ' -f1)`,
+    `if [ "$(cat "$stamp_file" 2>/dev/null)" = "$stamp" ]; then ${onMatch}; fi`,
+  ];
+}
+
+function writeStamp(options: TruststoreOptions): string[] {
+  if (!options.stampFile) return [];
+  return ['mkdir -p "$(dirname "$stamp_file")"', `(printf '%s\\n' "$alias"; cat "$store" "$cert") | sha256sum | cut -d' ' -f1 >"$stamp_file"`];
+}
+
+function fingerprints(): string[] {
+  return [
     `want=$("$keytool" -printcert -file "$cert" | grep -oE ${FINGERPRINT} | head -n 1)`,
     // -list -v prints SHA1 and SHA-256 lines on JDK 8 and 17 alike; a missing alias exits 1.
     `have=$("$keytool" -list -v -keystore "$store" -storepass "$pass" -alias "$alias" 2>/dev/null | grep -oE ${FINGERPRINT} | head -n 1) || have=''`,
@@ -67,11 +92,21 @@ export function jdkTruststoreCommands(options: TruststoreOptions): TruststoreCom
   const alias = options.alias ?? DEFAULT_TRUSTSTORE_ALIAS;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(alias)) throw new Error(`a truststore alias is letters, digits, ".", "_" or "-" (not "${alias}")`);
   const head = preamble(options);
-  const check = [...head, 'printf "have=%s\\nwant=%s\\n" "$have" "$want"'].join('\n');
+  const check = [
+    ...head,
+    ...stampLines(options, "echo 'stamp=match'; exit 0"),
+    ...fingerprints(),
+    'printf "have=%s\\nwant=%s\\n" "$have" "$want"',
+  ].join('\n');
   const apply = [
     ...head,
+    ...stampLines(options, 'echo unchanged; exit 0'),
+    ...fingerprints(),
     '[ -n "$want" ] || { echo "keytool cannot read the certificate $cert" >&2; exit 1; }',
-    'if [ "$have" = "$want" ]; then echo unchanged; exit 0; fi',
+    'if [ "$have" = "$want" ]; then',
+    ...writeStamp(options).map((l) => `  ${l}`),
+    '  echo unchanged; exit 0',
+    'fi',
     'if [ -n "$have" ]; then',
     '  out=$("$keytool" -delete -keystore "$store" -storepass "$pass" -alias "$alias" 2>&1) || { echo "$out" >&2; exit 1; }',
     '  result=replaced',
@@ -80,6 +115,7 @@ export function jdkTruststoreCommands(options: TruststoreOptions): TruststoreCom
     'fi',
     // keytool reports success on stderr: its output is shown only when it fails.
     'out=$("$keytool" -importcert -noprompt -keystore "$store" -storepass "$pass" -alias "$alias" -file "$cert" 2>&1) || { echo "$out" >&2; exit 1; }',
+    ...writeStamp(options),
     'echo "$result"',
   ].join('\n');
   return {alias, check, apply};
@@ -87,9 +123,15 @@ export function jdkTruststoreCommands(options: TruststoreOptions): TruststoreCom
 
 /** Reads the output of `check`. */
 export function parseTruststoreCheck(stdout: string): TruststoreState {
+  if (isStampMatch(stdout)) return 'same';
   const have = /^have=(.*)$/m.exec(stdout)?.[1]?.trim() ?? '';
   const want = /^want=(.*)$/m.exec(stdout)?.[1]?.trim() ?? '';
   if (want === '') throw new Error('the truststore check printed no fingerprint for the certificate');
   if (have === '') return 'absent';
   return have === want ? 'same' : 'different';
+}
+
+/** Whether `check` answered from the stamp (keytool not run) rather than from the fingerprints. */
+export function isStampMatch(stdout: string): boolean {
+  return /^stamp=match$/m.test(stdout);
 }

@@ -198,6 +198,24 @@ describe.skipIf(!available.ok)('commands and files on real hosts', () => {
       expect(await remoteProcesses(command)).toBe('');
     });
 
+    it('root commands share a persistent shell, which survives a cancelled command and keeps output byte-exact', async () => {
+      // One after another, every root command is a child of the same remote shell (no new session, no new sudo).
+      const parents = new Set<string>();
+      for (let i = 0; i < 8; i++) parents.add((await deploy.exec('echo $PPID', {sudo: true})).stdout);
+      expect(parents.size).toBe(1);
+      const controller = new AbortController();
+      const running = deploy.exec('sleep 1036 & sleep 1037; wait', {sudo: true, signal: controller.signal});
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await remoteProcesses('sleep 1037')).toContain('sleep 1037');
+      controller.abort();
+      expect(await running).toMatchObject({code: -1, cancelled: true});
+      expect(await remoteProcesses('sleep 103')).toBe('');
+      // Output without a final newline, binary bytes, and stderr apart, through the same shell.
+      const r = await deploy.exec(`printf 'a\\0b\\377'; printf 'R 0 1 1\\n' >&2; exit 3`, {sudo: true});
+      expect(r).toEqual({code: 3, stdout: 'a\0b\uFFFD', stderr: 'R 0 1 1\n'});
+      expect(parents.has((await deploy.exec('echo $PPID', {sudo: true})).stdout)).toBe(true);
+    });
+
     it('AbortSignal cancels a running command and kills it on the server', async () => {
       const controller = new AbortController();
       const running = root.exec('sleep 1034 & sleep 1035; wait', {signal: controller.signal});

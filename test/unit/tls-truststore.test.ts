@@ -90,6 +90,26 @@ describe.skipIf(!keytool)('JDK truststore import (real keytool)', {timeout: 120_
     expect(aliasFingerprints('personium-test-2')).toContain(opensslFingerprint(cert));
   });
 
+  it('with a stamp file, skips keytool while store and certificate are unchanged, and looks again when either changes', async () => {
+    const stampFile = join(dir, 'state', 'stamp');
+    const options = {certPath: cert, javaHome, alias: 'stamped', stampFile};
+    const {check, apply} = jdkTruststoreCommands(options);
+    expect(parseTruststoreCheck(sh(check).stdout)).toBe('absent');
+    expect(sh(apply)).toMatchObject({code: 0, stdout: 'imported\n'});
+    // Now answered from the stamp; a keytool that is not there proves keytool was not run.
+    const noKeytool = `${check}`.replace(/^keytool=.*$/m, 'keytool=/bin/false');
+    expect(sh(noKeytool).stdout).toBe('stamp=match\n');
+    expect(parseTruststoreCheck(sh(noKeytool).stdout)).toBe('same');
+    // A new certificate (or a rewritten store) no longer matches the stamp: keytool decides.
+    await writeCert(cert);
+    expect(sh(check).stdout).toMatch(/^have=/);
+    expect(parseTruststoreCheck(sh(check).stdout)).toBe('different');
+    expect(sh(apply)).toMatchObject({code: 0, stdout: 'replaced\n'});
+    expect(sh(noKeytool).stdout).toBe('stamp=match\n');
+    execFileSync(keytool!, ['-delete', '-keystore', store, '-storepass', 'changeit', '-alias', 'stamped']);
+    expect(parseTruststoreCheck(sh(check).stdout)).toBe('absent');
+  });
+
   it('fails clearly on a missing certificate or truststore', () => {
     const missing = sh(jdkTruststoreCommands({certPath: join(dir, 'none.pem'), javaHome}).apply);
     expect(missing.code).toBe(1);

@@ -1,0 +1,161 @@
+// A persistent root shell on one SSH channel. Every exec on its own channel makes sshd set up a
+// session (PAM, logind) and sudo start again: about 50 ms per command, which is most of the time a
+// converged re-run takes. Here one shell, started once through sudo, runs the commands one after
+// another at about 1 ms each. Output comes back framed by byte counts, so any bytes are safe.
+import type {ClientChannel} from 'ssh2';
+
+/**
+ * The remote side. It reads `<length>\n<script>` requests, runs each script with sh in the
+ * background (stdin /dev/null, output to files in a private directory), says `P <pid>` so the
+ * caller can kill the process tree on a timeout, then `R <status> <stdout bytes> <stderr bytes>`
+ * and the two outputs. `head -c` never reads past the count, so the next request stays intact.
+ */
+export const SHELL_SESSION_SCRIPT = `umask 077
+d=$(mktemp -d) || exit 1
+trap 'rm -rf "$d"' EXIT
+echo READY
+while IFS= read -r n; do
+  head -c "$n" >"$d/c" || exit 1
+  sh "$d/c" </dev/null >"$d/o" 2>"$d/e" &
+  p=$!
+  echo "P $p"
+  wait "$p"; r=$?
+  echo "R $r $(wc -c <"$d/o") $(wc -c <"$d/e")"
+  cat "$d/o" "$d/e"
+  rm -f "$d/o" "$d/e"
+done`;
+
+export interface SessionResult {
+  code: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+interface Pending {
+  resolve: (result: SessionResult) => void;
+  reject: (error: Error) => void;
+  onPid: (pid: number) => void;
+}
+
+export class SessionClosedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SessionClosedError';
+  }
+}
+
+export class ShellSession {
+  private buffer = Buffer.alloc(0);
+  private pending?: Pending;
+  private readyWaiter?: {resolve: () => void; reject: (error: Error) => void};
+  private stderrText = '';
+  private closedError?: Error;
+  busy = false;
+
+  private constructor(private readonly channel: ClientChannel) {
+    channel.on('data', (chunk: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      this.parse();
+    });
+    channel.stderr.on('data', (chunk: Buffer) => {
+      this.stderrText = (this.stderrText + chunk.toString('utf8')).slice(-2000);
+    });
+    channel.on('close', () => this.fail(new SessionClosedError(`the remote shell ended${this.stderrText.trim() ? `: ${this.stderrText.trim()}` : ''}`)));
+  }
+
+  /** Start the shell on an opened channel; `stdinPrefix` is the sudo password line, if any. */
+  static async start(channel: ClientChannel, stdinPrefix: string, timeoutMs = 15_000): Promise<ShellSession> {
+    const session = new ShellSession(channel);
+    const ready = new Promise<void>((resolve, reject) => (session.readyWaiter = {resolve, reject}));
+    if (stdinPrefix) channel.write(stdinPrefix);
+    session.parse();
+    const timer = setTimeout(() => session.fail(new SessionClosedError('the remote shell did not start')), timeoutMs);
+    try {
+      await ready;
+    } catch (error) {
+      channel.close();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    return session;
+  }
+
+  get closed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  /** Run one script; `onPid` gets the remote PID as soon as it is known. One at a time. */
+  run(script: string, onPid: (pid: number) => void = () => {}): Promise<SessionResult> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    if (this.pending) return Promise.reject(new Error('shell session is busy'));
+    return new Promise((resolve, reject) => {
+      this.pending = {resolve, reject, onPid};
+      const body = Buffer.from(script);
+      this.channel.write(Buffer.concat([Buffer.from(`${body.length}\n`), body]));
+    });
+  }
+
+  close(): void {
+    this.fail(new SessionClosedError('the remote shell was closed'));
+    this.channel.end();
+    this.channel.close();
+  }
+
+  private fail(error: Error): void {
+    if (this.closedError) return;
+    this.closedError = error;
+    this.readyWaiter?.reject(error);
+    this.readyWaiter = undefined;
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.reject(error);
+  }
+
+  private takeLine(): string | undefined {
+    const nl = this.buffer.indexOf(0x0a);
+    if (nl < 0) return undefined;
+    const line = this.buffer.subarray(0, nl).toString('latin1');
+    this.buffer = this.buffer.subarray(nl + 1);
+    return line;
+  }
+
+  private parse(): void {
+    for (;;) {
+      if (this.readyWaiter) {
+        const line = this.takeLine();
+        if (line === undefined) return;
+        if (line === 'READY') {
+          this.readyWaiter.resolve();
+          this.readyWaiter = undefined;
+        }
+        continue;
+      }
+      if (!this.pending) return;
+      const nl = this.buffer.indexOf(0x0a);
+      if (nl < 0) return;
+      const head = this.buffer.subarray(0, nl).toString('latin1');
+      if (head.startsWith('P ')) {
+        this.takeLine();
+        this.pending.onPid(Number(head.slice(2)));
+        continue;
+      }
+      const m = /^R (\d+) +(\d+) +(\d+)$/.exec(head.trim());
+      if (!m) {
+        this.fail(new SessionClosedError(`the remote shell sent something unexpected: ${head.slice(0, 80)}`));
+        this.channel.close();
+        return;
+      }
+      const outLength = Number(m[2]);
+      const errLength = Number(m[3]);
+      if (this.buffer.length < nl + 1 + outLength + errLength) return; // wait for the rest
+      const start = nl + 1;
+      const stdout = Buffer.from(this.buffer.subarray(start, start + outLength));
+      const stderr = Buffer.from(this.buffer.subarray(start + outLength, start + outLength + errLength));
+      this.buffer = this.buffer.subarray(start + outLength + errLength);
+      const pending = this.pending;
+      this.pending = undefined;
+      pending.resolve({code: Number(m[1]), stdout, stderr});
+    }
+  }
+}
