@@ -10,8 +10,9 @@ import type {ClientChannel} from 'ssh2';
  * caller can kill the process tree on a timeout, then `R <status> <stdout bytes> <stderr bytes>`
  * and the two outputs. `head -c` never reads past the count, so the next request stays intact.
  */
-export const SHELL_SESSION_SCRIPT = `umask 077
-d=$(mktemp -d) || exit 1
+// The umask is left alone: commands must create files exactly as they would on their own channel
+// (mktemp -d makes the private directory 0700 anyway).
+export const SHELL_SESSION_SCRIPT = `d=$(mktemp -d) || exit 1
 trap 'rm -rf "$d"' EXIT
 echo READY
 while IFS= read -r n; do
@@ -157,5 +158,63 @@ export class ShellSession {
       this.pending = undefined;
       pending.resolve({code: Number(m[1]), stdout, stderr});
     }
+  }
+}
+
+/**
+ * Up to `max` shells of one kind (root, or the login user), started on demand and reused. When
+ * one cannot start for a reason other than `isFatal` (e.g. no mktemp on the host), the pool turns
+ * itself off and acquire() answers undefined: the caller then uses a channel per command.
+ */
+export class ShellPool {
+  private shells: ShellSession[] = [];
+  private starting = 0;
+  private waiters: (() => void)[] = [];
+  private off = false;
+
+  constructor(
+    private readonly max: number,
+    private readonly start: () => Promise<ShellSession>,
+    private readonly isFatal: (error: unknown) => boolean,
+  ) {}
+
+  async acquire(): Promise<ShellSession | undefined> {
+    for (;;) {
+      if (this.off) return undefined;
+      this.shells = this.shells.filter((s) => !s.closed);
+      const idle = this.shells.find((s) => !s.busy);
+      if (idle) {
+        idle.busy = true;
+        return idle;
+      }
+      if (this.shells.length + this.starting < this.max) {
+        this.starting++;
+        try {
+          const shell = await this.start();
+          shell.busy = true;
+          this.shells.push(shell);
+          return shell;
+        } catch (error) {
+          if (this.isFatal(error)) throw error;
+          this.off = true;
+          this.waiters.splice(0).forEach((w) => w());
+          return undefined;
+        } finally {
+          this.starting--;
+        }
+      }
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  release(shell: ShellSession): void {
+    shell.busy = false;
+    this.waiters.shift()?.();
+  }
+
+  closeAll(): void {
+    this.off = true;
+    this.shells.forEach((s) => s.close());
+    this.waiters.splice(0).forEach((w) => w());
   }
 }

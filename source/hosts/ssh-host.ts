@@ -6,7 +6,7 @@ import {HostAuthError, HostCommandError, HostUnreachableError} from './errors.js
 import type {ExecOptions, ExecResult, Host, UploadOptions} from './host.js';
 import {chownSpec, installFileCommand, tempNameNextTo} from './install-file.js';
 import {sh} from './quote.js';
-import {SHELL_SESSION_SCRIPT, ShellSession} from './shell-session.js';
+import {SHELL_SESSION_SCRIPT, ShellPool, ShellSession} from './shell-session.js';
 import type {SecretStore} from './secrets.js';
 import type {SudoMode} from './spec.js';
 import {checkSudoPassword, detectPrivilege, sudoersHint, wrapSudo, type Privilege} from './sudo.js';
@@ -50,16 +50,15 @@ export class SshHost implements Host {
   private privilegePromise?: Promise<Privilege>;
   private sudoPasswordPromise?: Promise<string>;
   private lost?: Error;
-  // sshd allows 10 sessions per connection (MaxSessions): 3 persistent root shells, 4 for commands
-  // on their own channel, 1 for SFTP, 1 for kills, and room for sessions sshd has not freed yet.
-  private readonly commandSlots = pLimit(4);
+  // sshd allows 10 sessions per connection (MaxSessions): 3 persistent root shells and 1 of the
+  // login user, 3 for commands on their own channel, 1 for SFTP, 1 for kills, and 1 spare for
+  // sessions sshd has not freed yet.
+  private readonly commandSlots = pLimit(3);
   private readonly killSlots = pLimit(1);
-  private static readonly MAX_SHELLS = 3;
-  private shells: ShellSession[] = [];
-  private shellsStarting = 0;
-  private shellWaiters: (() => void)[] = [];
-  /** Persistent shells could not start here (e.g. no mktemp): every command gets its own channel. */
-  private shellsOff = false;
+  private readonly shells = {
+    root: new ShellPool(3, () => this.startShell(true), (e) => this.isFatalShellError(e)),
+    user: new ShellPool(1, () => this.startShell(false), (e) => this.isFatalShellError(e)),
+  };
   private closed = false;
 
   constructor(private readonly init: SshHostInit) {
@@ -170,9 +169,9 @@ export class SshHost implements Host {
    * a non-pty command running on the server.
    */
   private async execRaw(command: string, options: ExecOptions): Promise<RawResult> {
-    // Root commands without input or streaming go to a persistent root shell (no session set-up,
-    // no sudo per command). Input stays off it, because it would pass through a file there.
-    if (options.sudo && options.stdin === undefined && !options.onStdout && !options.onStderr && !this.shellsOff) {
+    // Commands without input or streaming go to a persistent shell (no session set-up, no sudo
+    // per command). Input stays off it, because it would pass through a file there.
+    if (options.stdin === undefined && !options.onStdout && !options.onStderr) {
       const result = await this.runInShell(command, options);
       if (result) return result;
     }
@@ -281,46 +280,20 @@ export class SshHost implements Host {
     });
   }
 
-  /** An idle persistent root shell, a new one while fewer than MAX_SHELLS run, else wait; undefined when shells are off. */
-  private async acquireShell(): Promise<ShellSession | undefined> {
-    for (;;) {
-      if (this.shellsOff) return undefined;
-      this.shells = this.shells.filter((s) => !s.closed);
-      const idle = this.shells.find((s) => !s.busy);
-      if (idle) {
-        idle.busy = true;
-        return idle;
-      }
-      if (this.shells.length + this.shellsStarting < SshHost.MAX_SHELLS) {
-        this.shellsStarting++;
-        try {
-          const root = await this.asRoot(SHELL_SESSION_SCRIPT);
-          const shell = await ShellSession.start(await this.openChannel(root.command), root.stdinPrefix);
-          shell.busy = true;
-          this.shells.push(shell);
-          return shell;
-        } catch (error) {
-          if (this.lost || error instanceof HostAuthError) throw error;
-          this.shellsOff = true; // fall back to a channel per command, which reports its own errors
-          this.shellWaiters.splice(0).forEach((w) => w());
-          return undefined;
-        } finally {
-          this.shellsStarting--;
-        }
-      }
-      await new Promise<void>((r) => this.shellWaiters.push(r));
-    }
+  private async startShell(asRoot: boolean): Promise<ShellSession> {
+    const launch = asRoot ? await this.asRoot(SHELL_SESSION_SCRIPT) : {command: sh`sh -c ${SHELL_SESSION_SCRIPT}`, stdinPrefix: ''};
+    return ShellSession.start(await this.openChannel(launch.command), launch.stdinPrefix);
   }
 
-  private releaseShell(shell: ShellSession): void {
-    shell.busy = false;
-    this.shellWaiters.shift()?.();
+  private isFatalShellError(error: unknown): boolean {
+    return this.lost !== undefined || error instanceof HostAuthError;
   }
 
   private async runInShell(command: string, options: ExecOptions): Promise<RawResult | undefined> {
     const empty = Buffer.alloc(0);
     if (options.signal?.aborted) return {code: -1, stdout: empty, stderr: empty, cancelled: true};
-    const shell = await this.acquireShell();
+    const pool = options.sudo ? this.shells.root : this.shells.user;
+    const shell = await pool.acquire();
     if (!shell) return undefined;
     let pid: number | undefined;
     let pidKnown = () => {};
@@ -331,7 +304,7 @@ export class SshHost implements Host {
       if (stopped) return;
       stopped = why;
       await pidPromise;
-      if (pid !== undefined) await this.killTree(pid, true);
+      if (pid !== undefined) await this.killTree(pid, options.sudo === true);
       // The shell reports the killed command; if it does not, it is closed (and replaced later).
       setTimeout(() => finished || shell.close(), 5000).unref();
     };
@@ -353,7 +326,7 @@ export class SshHost implements Host {
       finished = true;
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      this.releaseShell(shell);
+      pool.release(shell);
     }
   }
 
@@ -432,7 +405,8 @@ export class SshHost implements Host {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.shells.forEach((s) => s.close());
+    this.shells.root.closeAll();
+    this.shells.user.closeAll();
     await new Promise<void>((resolve) => {
       if (this.lost) return resolve();
       this.client.once('close', () => resolve());

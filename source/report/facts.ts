@@ -14,6 +14,7 @@ import {shellQuote as q} from '../hosts/quote.js';
 import {PATHS} from '../plan/paths.js';
 import {newMarker, parseSsLine, splitSections, type DiskFacts, type Listener} from '../preflight/facts.js';
 import type {Role} from '../profile/schema.js';
+import {STATE_DIR} from '../steps/common.js';
 import {parseOsRelease} from '../steps/os.js';
 import {parseProperties} from '../steps/render/properties.js';
 
@@ -167,6 +168,9 @@ function probeCommand(p: Probe, i: number): string {
   }
 }
 
+/** Where the report keeps slow facts on the host, each with the state it was computed from. */
+export const REPORT_CACHE_DIR = `${STATE_DIR}/report-cache`;
+
 /** The fact script. Every value from the profile is quoted. */
 export function reportScript(options: ReportScriptOptions): string {
   const {marker, roles} = options;
@@ -187,11 +191,16 @@ export function reportScript(options: ReportScriptOptions): string {
     "d=$(mktemp -d 2>/dev/null || { mkdir -m 700 /tmp/.rp-$$ && echo /tmp/.rp-$$; })",
     `trap 'rm -rf "$d"' EXIT`,
     'TO3=; TO2=; TO5=; has timeout && { TO3="timeout 3"; TO2="timeout 2"; TO5="timeout 5"; }',
+    // The two slow facts (apt's upgrade simulation, keytool's JVM) are kept on the host with the
+    // state they come from, and computed again only when that state changed.
+    `C=${q(REPORT_CACHE_DIR)}`,
+    `cached() { k=$1; f="$C/$2"; shift 2; if [ "$(head -n 1 "$f" 2>/dev/null)" = "$k" ]; then tail -n +2 "$f"; else o=$("$@"); r=$?; if [ $r -eq 0 ] && mkdir -p "$C" 2>/dev/null; then printf '%s\n%s\n' "$k" "$o" >"$f.$$" 2>/dev/null && mv -f "$f.$$" "$f" 2>/dev/null; fi; printf '%s\n' "$o"; fi; }`,
     '# --- slow parts, in the background',
   );
   if (names) add(`( for n in ${names}; do printf '%s' "$n"; $TO3 getent ahosts "$n" 2>/dev/null | awk '{print $1}' | sort -u | tr '\\n' ' ' | sed 's/^/ /'; echo; done ) >"$d/res" 2>/dev/null &`);
   add(
-    `if has apt-get; then ( L=$(ls -t /var/lib/apt/lists/*Release 2>/dev/null | head -1); [ -n "$L" ] && printf 'lists %s\\n' "$(stat -c %Y "$L")"; apt-get -s -o Debug::NoLocking=1 upgrade 2>/dev/null | awk '/^Inst /{t++; if (/[Ss]ecurity/) s++} END {printf "total %d\\nsecurity %d\\n", t, s}'; echo 'tool apt' ) >"$d/upd" 2>/dev/null &`,
+    `apt_counts() { apt-get -s -o Debug::NoLocking=1 upgrade 2>/dev/null | awk '/^Inst /{t++; if (/[Ss]ecurity/) s++} END {printf "total %d\\nsecurity %d\\n", t, s}'; }`,
+    `if has apt-get; then ( L=$(ls -t /var/lib/apt/lists/*Release 2>/dev/null | head -1); [ -n "$L" ] && printf 'lists %s\\n' "$(stat -c %Y "$L")"; cached "$(stat -c %Y /var/lib/dpkg/status /var/lib/apt/lists /etc/apt /etc/apt/preferences.d 2>/dev/null | tr '\\n' ' ')" apt-upgrades apt_counts; echo 'tool apt' ) >"$d/upd" 2>/dev/null &`,
     `elif has dnf || has yum; then ( P=dnf; has dnf || P=yum; o=$($P -q -C updateinfo list --security 2>/dev/null); r=$?; printf '%s\\n' "$o" | awk 'NF >= 3 {s++} END {printf "security %d\\n", s}'; printf 'rc %s\\ntool %s\\n' "$r" "$P" ) >"$d/upd" 2>/dev/null & fi`,
   );
   options.probes.forEach((p, i) => add(probeCommand(p, i)));
@@ -214,7 +223,8 @@ export function reportScript(options: ReportScriptOptions): string {
       `TS=$(grep -o -- '-Djavax\\.net\\.ssl\\.trustStore=[^ "]*' ${q(PATHS.tomcatSetenv)} 2>/dev/null | head -1 | cut -d= -f2-)`,
       `PDSKS=$(grep -o -- '-Djavax\\.net\\.ssl\\.trustStorePassword=[^ "]*' ${q(PATHS.tomcatSetenv)} 2>/dev/null | head -1 | cut -d= -f2-); export PDSKS="\${PDSKS:-changeit}"`,
       '[ -n "$TS" ] || TS="$JH/lib/security/cacerts"',
-      `( printf 'store %s\\n' "$TS"; K="$JH/bin/keytool"; [ -x "$K" ] || K=keytool; $K -list -keystore "$TS" -storepass:env PDSKS 2>&1 | grep -iE 'SHA-?256\\)?:|keytool error|exception' ) >"$d/trust" 2>/dev/null &`,
+      `trust_list() { K="$JH/bin/keytool"; [ -x "$K" ] || K=keytool; $K -list -keystore "$TS" -storepass:env PDSKS 2>&1 | grep -iE 'SHA-?256\\)?:|keytool error|exception'; }`,
+      `( printf 'store %s\\n' "$TS"; if [ -r "$TS" ]; then cached "$TS $(sha256sum <"$TS" | cut -d' ' -f1)" truststore trust_list; else trust_list; fi ) >"$d/trust" 2>/dev/null &`,
     );
   }
 

@@ -83,7 +83,7 @@ export async function ensureUnpacked(ctx: StepContext, artifact: LocalArtifact, 
   const archive = remoteArtifactPath(artifact);
   const unpack = artifact.ref.fileName.endsWith('.zip')
     ? `unzip -q ${q(archive)} -d ${q(`${temp}.zip`)} && set -- ${q(`${temp}.zip`)}/* && mv "$1" ${q(temp)} && rmdir ${q(`${temp}.zip`)}`
-    : `mkdir -p ${q(temp)} && tar -xzf ${q(archive)} -C ${q(temp)} --strip-components=1 --no-same-owner`;
+    : `install -d -m 755 -- ${q(temp)} && tar -xzf ${q(archive)} -C ${q(temp)} --strip-components=1 --no-same-owner`;
   await run(ctx, `rm -rf -- ${q(temp)} ${q(`${temp}.zip`)} && ${unpack} && printf '%s\\n' ${q(artifact.sha256)} > ${q(marker.replace(target, temp))} && rm -rf -- ${q(target)} && mv -- ${q(temp)} ${q(target)}`, {timeoutMs: 600_000});
   return true;
 }
