@@ -11,6 +11,7 @@ import {expandHome} from '../hosts/ssh-config.js';
 import type {VersionMatrix} from '../presets.js';
 import type {ExtensionName, Profile} from '../profile/schema.js';
 import {extensionPropertiesPath, renderExtensionProperties} from '../steps/render/extensions.js';
+import {fetchPluginJar, JarDownloadError} from './jar-cache.js';
 import {JarError, pluginClassOf} from './jar.js';
 import {oidcKeys} from './oidc.js';
 import type {WantedAddons, WantedExtension, WantedPluginJar} from './state.js';
@@ -25,20 +26,32 @@ export interface CheckedJar extends WantedPluginJar {
   bytes: Buffer;
 }
 
-/** Read a plugin jar (a path on this machine, or an http(s) URL) and check its Plugin-Class. */
-export async function checkPluginJar(source: string, fetchImpl: typeof fetch = fetch): Promise<CheckedJar> {
+const JAR_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*\.jar$/;
+
+/**
+ * Read a plugin jar (a path on this machine, or an http(s) URL) and check its Plugin-Class. A URL
+ * is kept in the plugin jar cache and asked for again conditionally (see jar-cache.ts).
+ */
+export async function checkPluginJar(source: string, fetchImpl: typeof fetch = fetch, options: {cacheDir?: string} = {}): Promise<CheckedJar> {
   let bytes: Buffer;
   let file: string;
   if (/^https?:\/\//.test(source)) {
-    let response: Response;
-    try {
-      response = await fetchImpl(source, {signal: AbortSignal.timeout(60_000), redirect: 'follow'});
-    } catch (error) {
-      throw new AddonsError(`plugin jar ${source}: cannot download it: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    if (!response.ok) throw new AddonsError(`plugin jar ${source}: the server answered HTTP ${response.status}`);
-    bytes = Buffer.from(await response.arrayBuffer());
     file = decodeURIComponent(new URL(source).pathname.split('/').at(-1) ?? '');
+    // The name is checked before the download, so nothing is fetched or cached for a refused URL.
+    if (!JAR_NAME.test(file)) throw new AddonsError(`plugin jar ${source}: the file name must end in .jar (letters, digits, . _ + -)`);
+    try {
+      ({bytes} = await fetchPluginJar(source, {fetch: fetchImpl, ...(options.cacheDir === undefined ? {} : {cacheDir: options.cacheDir})}));
+    } catch (error) {
+      if (!(error instanceof JarDownloadError)) throw error;
+      const what = error.status === undefined ? `cannot download it: ${error.message}` : error.message;
+      // Never a silent fallback to a copy the server did not confirm: say it exists, and how to use it.
+      const unreachable = error.status === undefined || error.status >= 500;
+      const cached =
+        unreachable && error.cached
+          ? `; a cached copy downloaded ${error.cached.fetchedAt} exists (${error.cached.path}), but it is not used without the server confirming it is unchanged: to install it anyway, copy it to a file named ${file} and give that local path with --plugin-jar`
+          : '';
+      throw new AddonsError(`plugin jar ${source}: ${what}${cached}`);
+    }
   } else {
     try {
       bytes = readFileSync(expandHome(source));
@@ -47,7 +60,7 @@ export async function checkPluginJar(source: string, fetchImpl: typeof fetch = f
     }
     file = basename(source);
   }
-  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*\.jar$/.test(file)) throw new AddonsError(`plugin jar ${source}: the file name must end in .jar (letters, digits, . _ + -)`);
+  if (!JAR_NAME.test(file)) throw new AddonsError(`plugin jar ${source}: the file name must end in .jar (letters, digits, . _ + -)`);
   let pluginClass: string;
   try {
     pluginClass = pluginClassOf(bytes, `plugin jar ${source}`);
