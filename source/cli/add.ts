@@ -3,8 +3,9 @@
 // shown beside what is wanted; only the difference is applied; the profile is saved again.
 // A problem with what was asked for exits 2 with nothing changed on the servers.
 import {basename} from 'node:path';
-import {validateAnswers, type Answers} from '../profile/answers.js';
-import {EXTENSION_NAMES, type Profile} from '../profile/schema.js';
+import {mergeAnswers, validateAnswers, type Answers} from '../profile/answers.js';
+import {Bastion, EXTENSION_NAMES, HostSpec, type Profile} from '../profile/schema.js';
+import {DiscoveryError, SECRET_ON_SERVER, discoverHost, discoveredAnswers} from '../addons/discover.js';
 import {saveProfile} from '../profile/store.js';
 import {RunLog} from '../run-log.js';
 import {runAddons, type AddonsOutcome} from '../addons/run.js';
@@ -194,11 +195,78 @@ function hasAddFlags(options: AddOptions): boolean {
   return [options.extension, options.set, options.oidc, options.pluginJar, options.remove].some(list => (list?.length ?? 0) > 0);
 }
 
-async function gatherSaved(options: AddOptions, log: RunLog, deps: AddDeps) {
+/** The answers to start from: the saved profile (or --answers), or what the servers say for a unit never seen. */
+async function gatherSaved(options: AddOptions, log: RunLog, deps: AddDeps, prompter?: Prompter): Promise<{answers: Answers; source: string} | undefined> {
   const gathered = await gatherAnswers(options, deps.storeDir);
-  if (!options.answers && !gathered.saved.found) throw new UsageError(`no saved profile "${options.profile}": install the unit first, or give its answers with --answers`);
+  const hosts = Array.isArray(gathered.answers.hosts) ? (gathered.answers.hosts as Answers[]) : [];
+  if (!gathered.saved.found && gathered.answers.unit === undefined && hosts.length > 0) {
+    return discover(gathered.answers, hosts, options, log, prompter);
+  }
+  if (!options.answers && !gathered.saved.found) {
+    throw new UsageError(`no saved profile "${options.profile}": install the unit first, give its answers with --answers, or name a server of it with --host to read its layout from the servers`);
+  }
   log.write(`answers from ${gathered.source}`);
-  return gathered;
+  return {answers: gathered.answers, source: gathered.source};
+}
+
+/**
+ * A unit this machine has never seen: connect to the servers given (--host, or hosts in
+ * --answers), read what they run, and build the answers from that. The operator's other answers
+ * (e.g. --fqdn) win over what was found. Undefined (exit 1) when a server cannot be reached.
+ */
+async function discover(answers: Answers, hosts: Answers[], options: AddOptions, log: RunLog, prompter?: Prompter): Promise<{answers: Answers; source: string} | undefined> {
+  const given = hosts.map((h, i) => ({name: `server${i + 1}`, ...h}));
+  const specs = given.map(h => {
+    const parsed = HostSpec.safeParse({...h, roles: ['ap']}); // roles are what discovery finds
+    if (!parsed.success) throw new UsageError(`host ${String((h as Answers).address ?? h.name)}: ${parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return parsed.data;
+  });
+  const bastion = answers.bastion === undefined ? undefined : Bastion.safeParse(answers.bastion);
+  if (bastion && !bastion.success) throw new UsageError(`bastion: ${bastion.error.issues[0]?.message}`);
+  const say = options.json ? info : output;
+  say(`No saved profile "${options.profile}": reading the unit's layout from ${specs.map(h => h.address).join(', ')}.`);
+  log.write(`discovering the unit from ${specs.map(h => `${h.name} (${h.address})`).join(', ')}`);
+  const connections = await connectProfile({pattern: 'medium-large', hosts: specs, bastion: bastion?.data}, {prompter, acceptNewHostKeys: options.acceptNewHostKeys, log: line => log.write(line)});
+  try {
+    if (connections.errors.size > 0) {
+      for (const [name, error] of connections.errors) info(`${name}: cannot connect: ${error.message}`);
+      process.exitCode = EXIT.failed;
+      return undefined;
+    }
+    const findings = await Promise.all(specs.map(h => discoverHost(connections.hosts.get(h.name)!)));
+    const found = discoveredAnswers(given.map((a, i) => ({answers: a, findings: findings[i]!})), versionMatrix());
+    const {hosts: _given, ...overrides} = answers;
+    const merged = mergeAnswers(found, overrides);
+    for (const line of describeDiscovery(merged)) {
+      say(`  ${line}`);
+      log.write(`discovered: ${line}`);
+    }
+    return {answers: merged, source: `the servers (${specs.map(h => h.address).join(', ')})`};
+  } catch (error) {
+    if (error instanceof DiscoveryError) throw new UsageError(`${error.message}. Nothing was changed.`);
+    throw error;
+  } finally {
+    await connections.close();
+  }
+}
+
+function describeDiscovery(answers: Answers): string[] {
+  const unit = answers.unit as {fqdn: string; cellUrlMode: string};
+  const hosts = answers.hosts as Array<{name: string; address: string; roles: string[]}>;
+  const oidc = ((answers.authPlugins as {oidc?: Array<{name: string}>} | undefined)?.oidc ?? []).map(p => p.name);
+  return [
+    `unit: https://${unit.fqdn}/ (${unit.cellUrlMode}), pattern ${String(answers.pattern)}, version set ${String(answers.versionSet)}`,
+    ...hosts.map(h => `${h.name} (${h.address}): ${h.roles.join(', ')}`),
+    `extensions: ${Object.keys((answers.extensions as object | undefined) ?? {}).join(', ') || 'none'}; OIDC providers: ${oidc.join(', ') || 'none'}`,
+  ];
+}
+
+/** A secret only the server has must be given before the profile can manage that extension. */
+function requireServerSecrets(answers: Answers): void {
+  const slack = (answers.extensions as Record<string, Record<string, unknown>> | undefined)?.['slack-messenger'];
+  if (slack?.token === SECRET_ON_SERVER) {
+    throw new UsageError('slack-messenger has an API token in Ext_Slack.properties on the server, which a profile cannot hold: give it with --set token=env:VARIABLE or --set token=file:/path. Nothing was changed.');
+  }
 }
 
 /** Validate, check, read, apply the difference, save the profile. */
@@ -250,7 +318,10 @@ export async function runAddCommand(options: AddOptions, deps: AddDeps = {}): Pr
   const log = new RunLog('add');
   log.write(`personium-setup add (profile ${options.profile}${options.answers ? `, answers ${options.answers}` : ''})`);
   const gathered = await gatherSaved(options, log, deps);
-  await runRequest(applyAddFlags(gathered.answers, options), gathered.source, options, log, deps);
+  if (!gathered) return;
+  const request = applyAddFlags(gathered.answers, options);
+  requireServerSecrets(request.answers);
+  await runRequest(request, gathered.source, options, log, deps);
 }
 
 /**
@@ -260,7 +331,9 @@ export async function runAddCommand(options: AddOptions, deps: AddDeps = {}): Pr
 export async function runAddInteractive(prompter: Prompter, options: AddOptions, deps: AddDeps = {}): Promise<void> {
   const log = new RunLog('add');
   log.write(`personium-setup add, interactive (profile ${options.profile})`);
-  const gathered = await gatherSaved(options, log, deps);
+  const gathered = await gatherSaved(options, log, deps, prompter);
+  if (!gathered) return;
+  requireServerSecrets(gathered.answers);
   const {profile} = validateAnswers(gathered.answers, gathered.source);
   const apSpecs = hostsWithRole(profile, 'ap');
   const connections = await connectProfile({...profile, hosts: apSpecs}, {prompter, acceptNewHostKeys: options.acceptNewHostKeys, log: line => log.write(line)});

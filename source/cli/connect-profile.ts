@@ -47,7 +47,7 @@ function sshSpec(host: {name: string; address: string; port: number; user: strin
  * Environment references other than the tool's own variable names are handed to the connection
  * layer through those names, in this process only.
  */
-function exportSecretEnv(profile: Profile): void {
+function exportSecretEnv(profile: Pick<Profile, 'hosts'>): void {
   for (const host of profile.hosts) {
     if (host.auth.method === 'password' && host.auth.password !== 'prompt' && 'env' in host.auth.password) {
       process.env[SSH_PASSWORD_ENV] = readSecretRef(host.auth.password);
@@ -56,7 +56,7 @@ function exportSecretEnv(profile: Profile): void {
   }
 }
 
-export async function connectProfile(profile: Profile, options: ConnectProfileOptions): Promise<ProfileConnections> {
+export async function connectProfile(profile: Pick<Profile, 'pattern' | 'hosts' | 'bastion'>, options: ConnectProfileOptions): Promise<ProfileConnections> {
   if (profile.pattern === 'try-it') {
     const local = new LocalHost({name: profile.hosts[0]!.name});
     return {hosts: new Map([[local.name, local]]), errors: new Map(), close: async () => {}};
