@@ -103,11 +103,11 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
   });
 
   /** personium-setup from the sources (tsx), no terminal; `onLine` sees stdout lines as they come. */
-  function cli(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
+  function cli(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void, childEnv: NodeJS.ProcessEnv = env): Promise<CliRun> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
       // One process (node with the tsx loader), so a kill really ends the run.
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'source/cli.tsx'), ...args], {cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe']});
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'source/cli.tsx'), ...args], {cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe']});
       let stdout = '';
       let stderr = '';
       let pending = '';
@@ -271,6 +271,49 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
     const when = new Map(since.stdout.trim().split('\n').map(l => [l.split(' ')[0]!, Number(l.split(' ')[1])]));
     for (const data of ['personium-memcached-lock', 'personium-memcached-cache', 'elasticsearch', 'activemq']) expect(when.get(data)!).toBeLessThan(when.get('tomcat')!);
     expect(when.get('tomcat')!).toBeLessThan(when.get('nginx')!);
+  });
+
+  it('add from a machine that never saw the small unit: the layout is read from the server, an extension lands with one restart, a re-run changes nothing, removing takes it out', {timeout: 600_000}, async () => {
+    // Another operator machine: no saved profile, no pinned host keys; only how to log in.
+    const other = mkdtempSync(join(work, 'other-'));
+    const otherEnv = {...env, HOME: other, XDG_CONFIG_HOME: join(other, 'config'), XDG_STATE_HOME: join(other, 'state')};
+    const login = answersFile('login-only', {hosts: [{address: address(1), user: 'deploy', auth: {method: 'key', keyFile}}], artifacts: {source: 'bundle', bundleFile: bundle}} as Answers);
+    const invocation = async () => (await rootSsh(set, 'host1', 'systemctl show -p InvocationID --value tomcat')).stdout.trim();
+    const add = (...args: string[]) => cli(['add', '--profile', 'found', '--accept-new-host-keys', ...args], undefined, otherEnv);
+    const restarts = (out: string) => (out.match(/tomcat restarted/g) ?? []).length;
+    const before = await invocation();
+
+    const first = await add('--answers', login, '--extension', 'mailsender', '--set', 'smtpHost=mail.example.test', '--set', 'smtpPort=2525');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`reading the unit's layout from ${address(1)}`);
+    expect(first.stdout).toContain(`unit: https://${FQDN}/ (per-cell), pattern small, version set 1.8.3`);
+    expect(first.stdout).toMatch(/server1 \([\d.]+\): web, ap, es, mq, nfs/);
+    expect(first.stdout).toContain('extensions: httpclient; OIDC providers: none');
+    expect(first.stdout).toMatch(/extension httpclient\s+1\.2\.0\s+1\.2\.0\s+unchanged/);
+    expect(first.stdout).toMatch(/extension mailsender\s+-\s+1\.5\.4/);
+    expect(restarts(first.stdout)).toBe(1);
+    const after = await invocation();
+    expect(after).not.toBe(before);
+    const ext = '/personium/personium-engine/extensions';
+    expect((await rootSsh(set, 'host1', `stat -c '%n %U %G %a' ${ext}/personium-ex-mailsender.jar`)).stdout).toBe(`${ext}/personium-ex-mailsender.jar root personium 644\n`);
+    const mail = parseProperties((await rootSsh(set, 'host1', `cat ${ext}/Ext_MailSender.properties`)).stdout);
+    expect(mail.get('io.personium.engine.extension.MailSender.smtp.host')).toBe('mail.example.test');
+    expect(mail.get('io.personium.engine.extension.MailSender.smtp.port')).toBe('2525');
+    // The unit came back, and the report that ends the run lists the extension.
+    expect(first.stdout).toMatch(/PASS .*mailsender.*\[Extension-mailsender\]/);
+    expect(first.stdout).toMatch(/PASS .*\[E2E-Unit\]/);
+    expect(existsSync(join(other, 'config', 'personium-setup', 'profile-found.json'))).toBe(true);
+
+    // Now the profile is saved: nothing differs, nothing restarts.
+    const again = await add();
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/\n0 changed\./);
+    expect(await invocation()).toBe(after);
+
+    const removed = await add('--remove', 'mailsender');
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(restarts(removed.stdout)).toBe(1);
+    expect((await rootSsh(set, 'host1', `ls ${ext}`)).stdout).toBe('personium-ex-httpclient.jar\n');
   });
 
   it('small: a run killed mid-way (SIGKILL) resumes with --resume and completes', {timeout: 900_000}, async () => {
