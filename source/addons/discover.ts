@@ -40,6 +40,8 @@ export interface HostFindings {
   extensionJars: string[];
   /** Ext_*.properties files by name, with their text. */
   extensionProperties: Map<string, string>;
+  /** The server's own addresses, so a unit config that names one of them means this server. */
+  addresses: string[];
 }
 
 const SITE = '/etc/nginx/conf.d/personium.conf';
@@ -70,6 +72,7 @@ export function discoveryScript(marker: string): string {
     `s nfsexport; cat /etc/exports ${q(PATHS.nfsExports)} 2>/dev/null | grep -v '^#' | grep -F -- ${q(PATHS.nfsRoot)}`,
     `s extjars; for f in ${q(PATHS.extensionsDir)}/*.jar; do [ -f "$f" ] && echo "\${f##*/}"; done`,
     `s extprops; for f in ${q(PATHS.extensionsDir)}/Ext_*.properties; do [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(base64 -w0 < "$f")"; done`,
+    `s addrs; if command -v ip >/dev/null 2>&1; then ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; else hostname -I 2>/dev/null | tr ' ' '\\n'; fi`,
     'exit 0',
   ].join('\n');
 }
@@ -95,6 +98,7 @@ export function parseFindings(stdout: string, marker: string): HostFindings {
     nfsExported: lines('nfsexport').length > 0,
     extensionJars: lines('extjars'),
     extensionProperties: props,
+    addresses: lines('addrs'),
   };
 }
 
@@ -200,7 +204,9 @@ export function discoveredAnswers(given: GivenHost[], matrix: VersionMatrix): An
   const config = ap.findings.unitConfig ?? new Map<string, string>();
   const place = (value: string | undefined, role: Role) => {
     const found = addressOf(value);
-    const address = !found || LOCAL.has(found) ? apAddress : found;
+    // A given server named by another of its addresses (its IP where a DNS name or alias was given) is that server.
+    const owner = found ? given.find(g => g.findings.addresses?.includes(found)) : undefined;
+    const address = !found || LOCAL.has(found) ? apAddress : owner ? String(owner.answers.address) : found;
     const set = roles.get(address);
     if (set) set.add(role);
     else roles.set(address, new Set([role]));

@@ -87,7 +87,7 @@ function smallOutput(overrides: Record<string, string> = {}): string {
 const SMALL_HOST: Answers = {name: 'unit1', address: '192.0.2.10', user: 'admin', auth: {method: 'key', keyFile: '/home/admin/.ssh/id_ed25519'}};
 
 function findings(partial: Partial<HostFindings>): HostFindings {
-  return {services: [], nfsExported: false, extensionJars: [], extensionProperties: new Map(), ...partial};
+  return {services: [], nfsExported: false, extensionJars: [], extensionProperties: new Map(), addresses: [], ...partial};
 }
 
 describe('discoveryScript on this machine', () => {
@@ -102,7 +102,7 @@ describe('discoveryScript on this machine', () => {
     const marker = newMarker();
     const run = spawnSync('sh', ['-c', discoveryScript(marker)], {encoding: 'utf8', timeout: 30_000});
     expect(run.status).toBe(0);
-    for (const name of ['services', 'nginx', 'config', 'unitcert', 'core', 'engine', 'nfsmount', 'nfsexport', 'extjars', 'extprops']) {
+    for (const name of ['services', 'nginx', 'config', 'unitcert', 'core', 'engine', 'nfsmount', 'nfsexport', 'extjars', 'extprops', 'addrs']) {
       expect(run.stdout).toContain(`--${marker} ${name}\n`);
     }
     const f = parseFindings(run.stdout, marker);
@@ -309,6 +309,28 @@ describe('discoveredAnswers', () => {
     ]);
     expect(answers.versionSet).toBe('1.8.0');
     expect(validateAnswers(answers, 'discovered').profile.pattern).toBe('medium-large');
+  });
+
+  it('a server given by name whose unit config names its own IP address is that one server, not a second', () => {
+    const web: GivenHost = {answers: {name: 'web1', address: 'web.internal'}, findings: parseFindings(output({services: 'nginx', nginx: SITE, addrs: '127.0.0.1\n10.0.1.11'}), MARKER)};
+    const ap: GivenHost = {
+      answers: {name: 'ap1', address: 'ap-alias'},
+      findings: findings({
+        services: ['tomcat', 'activemq', 'elasticsearch'],
+        unitConfig: new Map([
+          ['io.personium.core.es.hosts', '10.0.2.11:9200'],
+          ['io.personium.core.eventbus.broker', 'tcp://10.0.2.11:61616'],
+        ]),
+        unitCertPem,
+        coreVersion: '1.8.3',
+        addresses: ['127.0.0.1', '10.0.2.11'],
+      }),
+    };
+    const answers = discoveredAnswers([web, ap], matrix);
+    expect((answers.hosts as Answers[]).map(h => [h.name, h.address, h.roles])).toEqual([
+      ['web1', 'web.internal', ['web']],
+      ['ap1', 'ap-alias', ['ap', 'es', 'mq', 'nfs']],
+    ]);
   });
 
   it('path-based cell URLs', () => {
