@@ -16,7 +16,7 @@ import type {Host} from '../hosts/host.js';
 import {hostsWithRole} from '../install/context.js';
 import {versionMatrix} from '../presets.js';
 import type {Prompter} from '../profile/prompter.js';
-import {connectProfile} from './connect-profile.js';
+import {connectProfile, withSharedConnections} from './connect-profile.js';
 import {reportProfile} from './report.js';
 import {renderReportText, reportExitCode} from '../report/index.js';
 import {buildPlan} from '../plan/plan.js';
@@ -311,6 +311,11 @@ async function runRequest(request: AddRequest, source: string, options: AddOptio
 }
 
 export async function runAddCommand(options: AddOptions, deps: AddDeps = {}): Promise<void> {
+  // Discovery, add and the report reach the same servers: one connection each for all of them.
+  return withSharedConnections(() => addCommand(options, deps));
+}
+
+async function addCommand(options: AddOptions, deps: AddDeps): Promise<void> {
   if (!hasAddFlags(options) && !options.yes && !options.json && isInteractive()) {
     const {createInkPrompter} = await import('../ui/ink-prompter.js');
     return runAddInteractive(createInkPrompter(), options, deps);
@@ -329,6 +334,10 @@ export async function runAddCommand(options: AddOptions, deps: AddDeps = {}): Pr
  * terminal without flags): read what the AP hosts have, ask, then apply over the same connections.
  */
 export async function runAddInteractive(prompter: Prompter, options: AddOptions, deps: AddDeps = {}): Promise<void> {
+  return withSharedConnections(() => addInteractive(prompter, options, deps));
+}
+
+async function addInteractive(prompter: Prompter, options: AddOptions, deps: AddDeps): Promise<void> {
   const log = new RunLog('add');
   log.write(`personium-setup add, interactive (profile ${options.profile})`);
   const gathered = await gatherSaved(options, log, deps, prompter);

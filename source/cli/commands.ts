@@ -9,6 +9,7 @@ import {preflightLoop} from '../wizard/preflight-loop.js';
 import {preflightProfile} from './preflight.js';
 import {runAddInteractive} from './add.js';
 import {reportProfile} from './report.js';
+import {withSharedConnections} from './connect-profile.js';
 import {preflightExitCode, renderPreflightText} from '../preflight/index.js';
 import {renderReportText, reportExitCode} from '../report/index.js';
 import type {Profile} from '../profile/schema.js';
@@ -27,6 +28,11 @@ export async function runPlanCommand(options: CommonOptions): Promise<void> {
 }
 
 export async function runInstallCommand(options: InstallFlags): Promise<void> {
+  // Preflight, install and report reach the same servers: one connection each for all three.
+  return withSharedConnections(() => installCommand(options));
+}
+
+async function installCommand(options: InstallFlags): Promise<void> {
   const log = new RunLog('install');
   log.write(`personium-setup install (profile ${options.profile}${options.answers ? `, answers ${options.answers}` : ''})`);
   const gathered = await gatherAnswers(options);

@@ -56,15 +56,58 @@ function exportSecretEnv(profile: Pick<Profile, 'hosts'>): void {
   }
 }
 
+/**
+ * Connections kept for one command's phases (preflight, install, report), so a host is connected
+ * (and its root shells started) once, not once per phase. Keyed by everything the connection
+ * depends on; failed connections are not kept, so a later phase tries again.
+ */
+let shared: Map<string, Host> | undefined;
+
+export async function withSharedConnections<T>(body: () => Promise<T>): Promise<T> {
+  if (shared) return body();
+  const mine = new Map<string, Host>();
+  shared = mine;
+  try {
+    return await body();
+  } finally {
+    shared = undefined;
+    await Promise.all([...mine.values()].map(h => h.close().catch(() => undefined)));
+  }
+}
+
+const shareKey = (spec: SshSpec, jump?: SshSpec) => JSON.stringify([spec, jump ?? null]);
+
 export async function connectProfile(profile: Pick<Profile, 'pattern' | 'hosts' | 'bastion'>, options: ConnectProfileOptions): Promise<ProfileConnections> {
   if (profile.pattern === 'try-it') {
     const local = new LocalHost({name: profile.hosts[0]!.name});
     return {hosts: new Map([[local.name, local]]), errors: new Map(), close: async () => {}};
   }
+  const jump = profile.bastion ? sshSpec({name: 'bastion', ...profile.bastion}) : undefined;
+  const specs = profile.hosts.map(h => sshSpec(h, h.sudo));
+  const pool = shared;
+  if (!pool) return openConnections(profile, specs, jump, options);
+  const hosts = new Map<string, Host>();
+  const missing = specs.filter(spec => {
+    const kept = pool.get(shareKey(spec, jump));
+    if (kept) hosts.set(spec.name, kept);
+    return !kept;
+  });
+  const opened = missing.length > 0 ? await openConnections(profile, missing, jump, options) : {hosts: new Map<string, Host>(), errors: new Map<string, Error>()};
+  for (const spec of missing) {
+    const host = opened.hosts.get(spec.name);
+    if (!host) continue;
+    pool.set(shareKey(spec, jump), host);
+    hosts.set(spec.name, host);
+  }
+  // Closed when the command's phases are over (withSharedConnections).
+  return {hosts, errors: opened.errors, close: async () => {}};
+}
+
+async function openConnections(profile: Pick<Profile, 'hosts'>, specs: SshSpec[], jump: SshSpec | undefined, options: ConnectProfileOptions): Promise<ProfileConnections> {
   exportSecretEnv(profile);
   const prompter = options.prompter;
   const connected = await connectHosts(
-    profile.hosts.map(h => sshSpec(h, h.sudo)),
+    specs,
     {
       acceptNewHostKeys: options.acceptNewHostKeys,
       confirmHostKey: prompter
@@ -72,7 +115,7 @@ export async function connectProfile(profile: Pick<Profile, 'pattern' | 'hosts' 
             prompter.confirm({id: `hostkey.${host}`, message: `${host}: unknown host key ${keyType} ${fingerprint}. Is this the server's key? (compare with ssh-keygen -lf on the server)`, initial: false})
         : undefined,
       askSecret: prompter ? prompt => prompter.secret({id: 'secret', message: prompt}) : undefined,
-      jump: profile.bastion ? sshSpec({name: 'bastion', ...profile.bastion}) : undefined,
+      jump,
       onEvent: (event: HostEvent) => options.log(describeEvent(event)),
     },
   );

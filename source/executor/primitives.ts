@@ -129,23 +129,24 @@ export async function ensureService(ctx: StepContext, spec: ServiceSpec): Promis
  * Wait until something answers, polling on the host itself in one command (no round trip per
  * try): a TCP port, or an HTTP URL whose body matches.
  */
-export async function waitForPort(ctx: StepContext, address: string, port: number, timeoutSeconds: number): Promise<void> {
-  if (ctx.checkOnly) return;
+export async function waitForPort(ctx: StepContext, address: string, port: number, waitSeconds: number): Promise<void> {
+  if (ctx.checkOnly && !ctx.probe) return;
+  const timeoutSeconds = ctx.probe ? 1 : waitSeconds;
   const script = `i=0; while [ $i -lt ${timeoutSeconds * 2} ]; do if (exec 3<>/dev/tcp/${address}/${port}) 2>/dev/null; then exit 0; fi; sleep 0.5; i=$((i+1)); done; exit 1`;
   const result = await run(ctx, `bash -c ${q(script)}`, {allowFail: true, timeoutMs: (timeoutSeconds + 10) * 1000});
   if (result.code !== 0) throw new StepError(`nothing answered on ${address}:${port} within ${timeoutSeconds} s`, `wait for ${address}:${port}`);
 }
 
 export async function waitForHttp(ctx: StepContext, url: string, expect: RegExp, timeoutSeconds: number): Promise<string> {
-  if (ctx.checkOnly) return '';
+  if (ctx.checkOnly && !ctx.probe) return '';
   const deadline = Date.now() + timeoutSeconds * 1000;
   let last = '';
-  while (Date.now() < deadline) {
-    // Polls for up to 10 s per round trip on the host, so slow starts cost few SSH calls.
-    const script = `i=0; while [ $i -lt 20 ]; do out=$(curl -fsS --max-time 5 ${q(url)} 2>&1) && { printf '%s' "$out"; exit 0; }; sleep 0.5; i=$((i+1)); done; printf '%s' "$out"; exit 1`;
+  do {
+    // Polls for up to 10 s per round trip on the host, so slow starts cost few SSH calls (once when probing).
+    const script = `i=0; while [ $i -lt ${ctx.probe ? 1 : 20} ]; do out=$(curl -fsS --max-time 5 ${q(url)} 2>&1) && { printf '%s' "$out"; exit 0; }; sleep 0.5; i=$((i+1)); done; printf '%s' "$out"; exit 1`;
     const result = await ctx.host.exec(`sh -c ${q(script)}`, {timeoutMs: 60_000, signal: ctx.signal});
     last = result.stdout;
     if (result.code === 0 && expect.test(result.stdout)) return result.stdout;
-  }
+  } while (Date.now() < deadline && !ctx.probe);
   throw new StepError(`${url} did not answer as expected within ${timeoutSeconds} s`, `curl ${url}`, last.split('\n').slice(-10));
 }

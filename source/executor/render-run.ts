@@ -1,4 +1,5 @@
 // Plain lines for runs without a terminal, and the recap table at the end of every run.
+import {convergedResults} from './converged.js';
 import {execute, recap, type ExecuteOptions, type StepResult} from './execute.js';
 import type {RunEvent, StepDefinition} from './types.js';
 
@@ -40,13 +41,13 @@ export async function executeWithLines(
   options: ExecuteOptions,
   out: (line: string) => void,
 ): Promise<{results: StepResult[]; ok: boolean}> {
-  const {results, failed} = await execute(steps, {
-    ...options,
-    onEvent: event => {
-      const line = plainEventLine(event);
-      if (line) out(line);
-    },
-  });
+  const onEvent = (event: RunEvent) => {
+    const line = plainEventLine(event);
+    if (line) out(line);
+  };
+  // A real run (not a dry run, not a resume) first asks whether there is anything to do at all.
+  const converged = options.checkOnly || options.resume ? undefined : await convergedResults(steps, {...options, onEvent});
+  const {results, failed} = converged ? {results: converged, failed: false} : await execute(steps, {...options, onEvent});
   out('');
   out(renderRecap(results));
   const ok = !failed && !options.signal?.aborted;

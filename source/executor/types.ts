@@ -16,6 +16,11 @@ export interface StepContext {
   os: OsInfo;
   /** Check mode (`--dry-run` against real hosts): look, report what would change, change nothing. */
   checkOnly: boolean;
+  /**
+   * With checkOnly, for the converged check (converged.ts): readiness is tried once instead of
+   * skipped, so "nothing to change" also means "everything answers".
+   */
+  probe?: boolean;
   signal?: AbortSignal;
   /** A line for the run log (secrets are redacted by the log). */
   log(line: string): void;

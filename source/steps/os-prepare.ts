@@ -73,7 +73,12 @@ async function ensureTimeSync(ctx: StepContext): Promise<void> {
     ctx.changed(`${unit} enabled`);
     if (!ctx.checkOnly) await run(ctx, `systemctl enable ${q(unit)}`, {allowFail: true});
   }
-  if (ctx.checkOnly) return;
+  if (ctx.checkOnly) {
+    // A start would make it active unless its conditions exclude this system (seen at the last start).
+    const condition = await run(ctx, `systemctl show -p ConditionResult --value ${q(unit)}`, {allowFail: true});
+    if (condition.stdout.trim() !== 'no') ctx.changed(`${unit} started`);
+    return;
+  }
   await run(ctx, `systemctl start ${q(unit)}`, {allowFail: true});
   const now = await run(ctx, `systemctl is-active ${q(unit)}; systemctl show -p ConditionResult --value ${q(unit)}`, {allowFail: true});
   const [state = '', condition = ''] = now.stdout.trim().split('\n');
