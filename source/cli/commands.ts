@@ -14,6 +14,7 @@ import {preflightExitCode, renderPreflightText} from '../preflight/index.js';
 import {renderReportText, reportExitCode} from '../report/index.js';
 import type {Profile} from '../profile/schema.js';
 import {applyInstallFlags, runInstallOnServers, type InstallFlags} from './install.js';
+import {isRerun} from '../install/run-install.js';
 import {EXIT, gatherAnswers, info, isInteractive, output, validateProfile, type CommonOptions} from './common.js';
 
 function printPlan(plan: Plan, json: boolean | undefined): void {
@@ -92,6 +93,13 @@ async function installCommand(options: InstallFlags): Promise<void> {
     return;
   }
   if (!options.dryRun) finish(options, profile, log, info);
+  // A re-run of a unit this machine installed asks preflight only when some step has work to do:
+  // a unit that already matches the profile is left as it is, checked by the report at the end.
+  if (!options.dryRun && !options.resume && isRerun(options.profile)) {
+    await runInstallOnServers(profile, plan, options, log, undefined, undefined, () => preflightGate(profile, plan, options, log));
+    if (process.exitCode === undefined) await finalReport(profile, plan, options, log);
+    return;
+  }
   if (!(await preflightGate(profile, plan, options, log))) return;
   // --dry-run: every step looks at the real servers and reports what it would change.
   await runInstallOnServers(profile, plan, options, log);

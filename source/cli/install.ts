@@ -37,7 +37,15 @@ export function unitReadySummary(outcome: InstallOutcome, profile: Profile): str
   return lines;
 }
 
-export async function runInstallOnServers(profile: Profile, plan: Plan, flags: InstallFlags, log: RunLog, providers: InstallProviders = defaultProviders(), prompter?: Prompter): Promise<void> {
+export async function runInstallOnServers(
+  profile: Profile,
+  plan: Plan,
+  flags: InstallFlags,
+  log: RunLog,
+  providers: InstallProviders = defaultProviders(),
+  prompter?: Prompter,
+  preflight?: () => Promise<boolean>,
+): Promise<void> {
   const controller = new AbortController();
   const stop = () => {
     info('Interrupted: letting running steps finish; run again with --resume to continue.');
@@ -59,7 +67,9 @@ export async function runInstallOnServers(profile: Profile, plan: Plan, flags: I
       out: output,
       log,
       signal: controller.signal,
+      preflight,
     });
+    if (outcome.preflightRefused) return; // preflight said why; nothing was changed
     if (!outcome.ok) {
       info('');
       info(`The installation stopped. Details: ${log.path}`);

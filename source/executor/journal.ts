@@ -36,6 +36,16 @@ export class Journal {
     return {journal, resumed: false};
   }
 
+  /** Whether the last run of this profile recorded at `path` got through every step. */
+  static lastRunFinished(path: string, profile: string): boolean {
+    try {
+      const previous = JSON.parse(readFileSync(path, 'utf8')) as JournalData;
+      return previous.profile === profile && typeof previous.finishedAt === 'string';
+    } catch {
+      return false;
+    }
+  }
+
   isDone(key: string): boolean {
     const status = this.data.steps[key];
     return status === 'ok' || status === 'changed';

@@ -40,17 +40,20 @@ export async function executeWithLines(
   steps: StepDefinition[],
   options: ExecuteOptions,
   out: (line: string) => void,
-): Promise<{results: StepResult[]; ok: boolean}> {
+  /** Asked once the converged check found work, before any step changes something; false stops the run. */
+  beforeChanges?: () => Promise<boolean>,
+): Promise<{results: StepResult[]; ok: boolean; converged: boolean; refused?: boolean}> {
   const onEvent = (event: RunEvent) => {
     const line = plainEventLine(event);
     if (line) out(line);
   };
   // A real run (not a dry run, not a resume) first asks whether there is anything to do at all.
   const converged = options.checkOnly || options.resume ? undefined : await convergedResults(steps, {...options, onEvent});
+  if (!converged && beforeChanges && !(await beforeChanges())) return {results: [], ok: false, converged: false, refused: true};
   const {results, failed} = converged ? {results: converged, failed: false} : await execute(steps, {...options, onEvent});
   out('');
   out(renderRecap(results));
   const ok = !failed && !options.signal?.aborted;
   if (ok) options.journal?.finish();
-  return {results, ok};
+  return {results, ok, converged: converged !== undefined};
 }

@@ -57,10 +57,17 @@ export interface RunInstallOptions {
   signal?: AbortSignal;
   /** Already open connections (tests); otherwise the profile's hosts are connected and closed here. */
   hosts?: Map<string, Host>;
+  /**
+   * Preflight for a re-run, asked only when some step has work to do (a unit that already matches
+   * the profile needs none); false stops the run before anything changes.
+   */
+  preflight?: () => Promise<boolean>;
 }
 
 export interface InstallOutcome {
   ok: boolean;
+  /** Preflight (asked by the run) found errors: nothing was changed. */
+  preflightRefused?: boolean;
   results: StepResult[];
   journalPath?: string;
   adminPasswordFile: string;
@@ -72,6 +79,15 @@ export interface InstallOutcome {
 
 export function stateDirectory(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'personium-setup');
+}
+
+export function journalFile(profileName: string, stateDir = stateDirectory()): string {
+  return join(stateDir, `journal-${profileName}.json`);
+}
+
+/** The last install of this profile from this machine got through every step: a re-run. */
+export function isRerun(profileName: string, stateDir?: string): boolean {
+  return Journal.lastRunFinished(journalFile(profileName, stateDir), profileName);
 }
 
 /** The unit admin credentials on the operator machine: one 0600 file per profile. */
@@ -110,7 +126,9 @@ async function readIfPresent(host: Host, path: string): Promise<string | undefin
 
 async function hostFacts(host: Host): Promise<{os: OsInfo; facts: HostFacts}> {
   const os = await detectOs(host);
-  const mem = await host.exec("awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo");
+  // As root, like every step after it: the host's first root shell starts here, while this
+  // machine reads the archives and certificates, rather than in the first step.
+  const mem = await host.exec("awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo", {sudo: true});
   const memoryMb = Number.parseInt(mem.stdout.trim(), 10);
   if (!Number.isFinite(memoryMb) || memoryMb <= 0) throw new Error(`${host.name}: cannot read the memory size from /proc/meminfo`);
   return {os, facts: {memoryMb}};
@@ -203,18 +221,20 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
       },
     });
 
-    const journalPath = join(stateDir, `journal-${options.profileName}.json`);
+    const journalPath = journalFile(options.profileName, stateDir);
     const opened = options.checkOnly ? undefined : Journal.open(journalPath, options.profileName, options.resume ?? false);
     if (opened?.resumed) say(`Resuming the interrupted run (${journalPath}): steps it finished are not run again.`);
     else if (options.resume && !options.checkOnly) say('Nothing to resume (the last run finished or no journal was found): running every step.');
     if (options.checkOnly) say('Dry run: every step only looks; nothing on the servers is changed.');
 
-    const {results, ok} = await executeWithLines(
+    const {results, ok, converged, refused} = await executeWithLines(
       steps,
       {hosts, os, checkOnly: options.checkOnly, signal: options.signal, journal: opened?.journal, resume: opened?.resumed ?? false, log: line => log.write(line)},
       options.out,
+      options.preflight,
     );
-    return {ok, results, journalPath: opened ? journalPath : undefined, newAdminPassword, ...base};
+    if (converged && options.preflight) log.write('preflight not run: every step found the unit as the profile describes it, so nothing is installed');
+    return {ok, results, journalPath: opened ? journalPath : undefined, newAdminPassword, ...(refused ? {preflightRefused: true} : {}), ...base};
   } finally {
     if (!options.hosts) await connections.close();
   }

@@ -5,11 +5,11 @@ import {EventEmitter} from 'node:events';
 import {spawn} from 'node:child_process';
 import {describe, expect, it} from 'vitest';
 import type {ClientChannel} from 'ssh2';
-import {SHELL_SESSION_SCRIPT, ShellSession} from '../../source/hosts/shell-session.js';
+import {SHELL_SESSION_SCRIPT, SHELL_SESSION_SCRIPT_SH, ShellSession} from '../../source/hosts/shell-session.js';
 
-/** The remote script run by this machine's sh, behind an object shaped like an ssh2 channel; output is handed over in pieces of `piece` bytes. */
-function localChannel(piece: number): ClientChannel {
-  const child = spawn('sh', ['-c', SHELL_SESSION_SCRIPT], {stdio: ['pipe', 'pipe', 'pipe']});
+/** A remote script run by this machine's sh, behind an object shaped like an ssh2 channel; output is handed over in pieces of `piece` bytes. */
+function localChannel(piece: number, script: string): ClientChannel {
+  const child = spawn('sh', ['-c', script], {stdio: ['pipe', 'pipe', 'pipe']});
   const channel = new EventEmitter() as EventEmitter & {stderr: EventEmitter; write: (b: Buffer | string) => boolean; end: () => void; close: () => void};
   channel.stderr = new EventEmitter();
   channel.write = b => child.stdin.write(b);
@@ -23,9 +23,13 @@ function localChannel(piece: number): ClientChannel {
   return channel as unknown as ClientChannel;
 }
 
-describe('ShellSession', () => {
+// The Python loop (where the host has Python) and the POSIX sh loop speak the same protocol.
+describe.each([
+  ['Python', SHELL_SESSION_SCRIPT],
+  ['sh', SHELL_SESSION_SCRIPT_SH],
+])('ShellSession with the %s loop', (_name, script) => {
   it.each([1, 7, 65536])('runs commands one after another with exact output, in pieces of %i bytes', async piece => {
-    const shell = await ShellSession.start(localChannel(piece), '');
+    const shell = await ShellSession.start(localChannel(piece, script), '');
     const pids: number[] = [];
     const first = await shell.run("printf 'out\\nR 1\\n0\\n'; printf 'err' >&2; exit 4", pid => pids.push(pid));
     expect(first.code).toBe(4);
@@ -44,11 +48,12 @@ describe('ShellSession', () => {
   });
 
   it('refuses a second command while one runs, and reports a shell that ends', async () => {
-    const shell = await ShellSession.start(localChannel(4096), '');
+    const shell = await ShellSession.start(localChannel(4096, script), '');
     const running = shell.run('sleep 0.2; echo done');
     await expect(shell.run('true')).rejects.toThrow(/busy/);
     expect((await running).stdout.toString()).toBe('done\n');
     const ended = shell.run('kill -9 $PPID; sleep 5');
+    // (the loop is the parent of every command's sh, whichever language it is)
     await expect(ended).rejects.toThrow(/remote shell ended/);
   });
 });
