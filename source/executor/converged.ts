@@ -15,6 +15,7 @@ export interface ConvergedOptions {
   journal?: Journal;
   onEvent?: (event: RunEvent) => void;
   log: (line: string) => void;
+  packageMirror?: string;
 }
 
 interface Looked {
@@ -40,7 +41,7 @@ export async function convergedResults(steps: StepDefinition[], options: Converg
       const lines: string[] = [];
       const changes: string[] = [];
       try {
-        await step.run({host, os, memo, checkOnly: true, probe: true, signal: options.signal, log: line => lines.push(line), changed: what => changes.push(what)});
+        await step.run({host, os, memo, checkOnly: true, probe: true, signal: options.signal, packageMirror: options.packageMirror, log: line => lines.push(line), changed: what => changes.push(what)});
         return {step, elapsedMs: Date.now() - at, lines, changes};
       } catch (error) {
         return {step, elapsedMs: Date.now() - at, lines, changes, error: error instanceof Error ? error.message : String(error)};

@@ -18,6 +18,8 @@ export interface ExecuteOptions {
   log: (line: string) => void;
   /** Tries for retryable steps on transient (connection) errors. */
   retries?: number;
+  /** Distribution packages from this mirror (StepContext.packageMirror). */
+  packageMirror?: string;
 }
 
 export interface StepResult {
@@ -92,6 +94,7 @@ export async function execute(steps: StepDefinition[], options: ExecuteOptions):
           memo,
           checkOnly: options.checkOnly ?? false,
           signal: options.signal,
+          ...(options.packageMirror ? {packageMirror: options.packageMirror} : {}),
           log: line => {
             options.log(`[${step.host}] ${line}`);
             emit({type: 'line', key: step.key, host: step.host, line});

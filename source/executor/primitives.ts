@@ -3,7 +3,7 @@
 import {createHash} from 'node:crypto';
 import {shellQuote} from '../hosts/quote.js';
 import type {ExecResult} from '../hosts/host.js';
-import {StepError, type StepContext} from './types.js';
+import {StepError, type OsInfo, type StepContext} from './types.js';
 
 const q = shellQuote;
 
@@ -74,16 +74,50 @@ export async function ensurePackages(ctx: StepContext, names: string[]): Promise
   ctx.changed(`packages: ${missing.join(', ')}`);
   if (ctx.checkOnly) return true;
   const list = missing.map(q).join(' ');
+  const source = await packageSourceOptions(ctx);
   if (ctx.os.family === 'debian') {
     if (!ctx.memo.get('apt-updated')) {
-      await run(ctx, 'DEBIAN_FRONTEND=noninteractive apt-get update -q', {timeoutMs: 300_000});
+      await run(ctx, `DEBIAN_FRONTEND=noninteractive apt-get${source} update -q`, {timeoutMs: 300_000});
       ctx.memo.set('apt-updated', true);
     }
-    await run(ctx, `DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confold ${list}`, {timeoutMs: 1_200_000});
+    await run(ctx, `DEBIAN_FRONTEND=noninteractive apt-get${source} install -y -q --no-install-recommends -o Dpkg::Options::=--force-confold ${list}`, {timeoutMs: 1_200_000});
   } else {
-    await run(ctx, `dnf install -y -q ${list}`, {timeoutMs: 1_200_000});
+    await run(ctx, `dnf${source} install -y -q ${list}`, {timeoutMs: 1_200_000});
   }
   return true;
+}
+
+/** The tool's own apt sources (with artifacts.packageMirror) and the package lists read from them. */
+export const APT_MIRROR_LIST = '/etc/personium-setup/apt-mirror.list';
+export const APT_MIRROR_LISTS_DIR = '/var/lib/personium-setup/apt-lists';
+
+/** apt sources for the mirror: the release and its updates (Ubuntu: and security) of the host's codename. */
+export function aptMirrorSources(mirror: string, os: Pick<OsInfo, 'id' | 'codename'>): string {
+  if (!os.codename) throw new StepError(`cannot use the package mirror: /etc/os-release names no VERSION_CODENAME for ${os.id}`);
+  const url = mirror.replace(/\/+$/, '');
+  const components = os.id === 'ubuntu' ? 'main universe' : 'main';
+  const suites = os.id === 'ubuntu' ? ['', '-updates', '-security'] : ['', '-updates'];
+  return `# Managed by personium-setup (artifacts.packageMirror); used only by its own apt-get runs.\n${suites.map(s => `deb ${url} ${os.codename}${s} ${components}`).join('\n')}\n`;
+}
+
+/**
+ * Package manager options that take packages from the profile's mirror, leaving the host's own
+ * sources and apt's lists alone: apt reads the tool's sources file into lists of its own; dnf
+ * uses the mirror's BaseOS and AppStream in place of the configured repositories, for this run.
+ * Empty without a mirror.
+ */
+async function packageSourceOptions(ctx: StepContext): Promise<string> {
+  const mirror = ctx.packageMirror;
+  if (!mirror) return '';
+  const url = mirror.replace(/\/+$/, '');
+  if (ctx.os.family === 'rhel') {
+    const repo = (name: string) => `--repofrompath=${q(`personium-${name.toLowerCase()},${url}/$releasever/${name}/$basearch/os/`)}`;
+    return ` --disablerepo='*' ${repo('BaseOS')} ${repo('AppStream')} --enablerepo='personium-*' --setopt='personium-*.gpgcheck=1'`;
+  }
+  await ensureDirectory(ctx, '/etc/personium-setup', {mode: 0o755});
+  await ensureFile(ctx, {path: APT_MIRROR_LIST, content: aptMirrorSources(mirror, ctx.os), mode: 0o644});
+  await run(ctx, `install -d -m 755 -- ${q(APT_MIRROR_LISTS_DIR)} ${q(`${APT_MIRROR_LISTS_DIR}/partial`)}`);
+  return ` -o Dir::Etc::SourceList=${APT_MIRROR_LIST} -o Dir::Etc::SourceParts=- -o Dir::State::Lists=${APT_MIRROR_LISTS_DIR}`;
 }
 
 export interface ServiceSpec {

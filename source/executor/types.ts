@@ -9,6 +9,8 @@ export interface OsInfo {
   family: 'debian' | 'rhel';
   id: string;
   versionId: string;
+  /** VERSION_CODENAME (Debian and Ubuntu: bookworm, jammy, noble), for apt sources. */
+  codename?: string;
 }
 
 export interface StepContext {
@@ -28,6 +30,8 @@ export interface StepContext {
   changed(what: string): void;
   /** Values shared between steps of one run on this host (e.g. "apt lists refreshed"). */
   memo: Map<string, unknown>;
+  /** The profile's artifacts.packageMirror: distribution packages come from there, not the host's own sources. */
+  packageMirror?: string;
 }
 
 export interface StepDefinition {

@@ -229,7 +229,7 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
 
     const {results, ok, converged, refused} = await executeWithLines(
       steps,
-      {hosts, os, checkOnly: options.checkOnly, signal: options.signal, journal: opened?.journal, resume: opened?.resumed ?? false, log: line => log.write(line)},
+      {hosts, os, checkOnly: options.checkOnly, signal: options.signal, journal: opened?.journal, resume: opened?.resumed ?? false, log: line => log.write(line), packageMirror: profile.artifacts.packageMirror},
       options.out,
       options.preflight,
     );

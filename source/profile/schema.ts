@@ -216,7 +216,7 @@ const Artifacts = z
       .describe('Where Personium, Elasticsearch, Tomcat and ActiveMQ archives come from'),
     mirrorUrl: zHttpUrl.optional().describe('Base URL of a mirror holding the same file names'),
     bundleFile: zPath.optional().describe('Offline bundle made by `personium-setup bundle`'),
-    packageMirror: zHttpUrl.optional().describe('apt/dnf mirror for distribution packages'),
+    packageMirror: zHttpUrl.optional().describe('Mirror of the distribution (e.g. http://mirror.example/debian): packages are installed from it alone, the hosts\' own sources and lists stay as they are'),
   })
   .default({source: 'upstream'})
   .describe('Artifact source');

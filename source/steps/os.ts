@@ -29,7 +29,7 @@ export function osInfoFrom(release: Record<string, string>): OsInfo {
     const list = SUPPORTED.map(s => `${s.id} ${s.versions.join('/')}`).join(', ');
     throw new Error(`${release.PRETTY_NAME ?? `${id} ${versionId}`} is not supported (supported: ${list})`);
   }
-  return {family: entry.family, id, versionId};
+  return {family: entry.family, id, versionId, ...(release.VERSION_CODENAME ? {codename: release.VERSION_CODENAME} : {})};
 }
 
 export async function detectOs(host: Host): Promise<OsInfo> {

@@ -70,7 +70,7 @@ export interface Waiting {
   totalMs: number;
 }
 
-const PACKAGE_COMMAND = /^\$ .*\b(apt-get (update|install)|dnf install|yum install)\b/;
+const PACKAGE_COMMAND = /^\$ .*\b(apt-get\b.*\b(update|install)\b|dnf\b.*\binstall\b|yum install\b)/;
 
 type Interval = [number, number];
 

@@ -365,8 +365,13 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
     expect(stepLines(fixed.stdout)[0]).toMatch(/ok {6}Prepare the OS.*\(0\.0 s\)$/);
   });
 
-  it('small: a run whose SSH connection is cut resumes with --resume and completes', {timeout: 900_000}, async () => {
-    const profile = validateAnswers({...smallAnswers(6), artifacts: {source: 'bundle', bundleFile: bundle}}, 'test').profile;
+  it('small: a run whose SSH connection is cut resumes with --resume and completes (packages from artifacts.packageMirror)', {timeout: 900_000}, async () => {
+    // This server's apt has no way out (no proxy setting): packages can only come from the mirror
+    // the profile names (the harness proxy's mirror path), and its own sources and lists stay as they are.
+    await rootSsh(set, 'host6', 'rm -f /etc/apt/apt.conf.d/01pds-testhosts-proxy');
+    const systemLists = (await rootSsh(set, 'host6', 'ls /var/lib/apt/lists | sort | md5sum')).stdout;
+    const packageMirror = `http://${HARNESS_ENV.PDS_TESTHOSTS_NET}.1:3142/mirror/deb.debian.org/debian`;
+    const profile = validateAnswers({...smallAnswers(6), artifacts: {source: 'bundle', bundleFile: bundle, packageMirror}}, 'test').profile;
     const connected = await connectHosts([{name: 'server6', address: address(6), port: 22, user: 'deploy', auth: {method: 'key', keyFile}}], {acceptNewHostKeys: true});
     const real = connected.hosts.get('server6') as Host;
     let cut = false;
@@ -406,6 +411,12 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
     const done = outcome.results.filter(r => r.status === 'changed' || r.status === 'ok').map(r => r.id);
     expect(done).toEqual(['os.prepare', 'jdk', 'memcached', 'nfs.storage', 'elasticsearch', 'activemq']);
     expect(outcome.results.find(r => r.id === 'tomcat')).toMatchObject({status: 'failed', error: {message: 'Not connected'}});
+    expect(outcome.results.find(r => r.id === 'os.prepare')?.changes.join(' ')).toMatch(/packages: .*unzip/);
+    const mirrored = await rootSsh(set, 'host6', `dpkg-query -W -f='\${db:Status-Status}' unzip; echo; cat /etc/personium-setup/apt-mirror.list; ls /var/lib/personium-setup/apt-lists; ls /var/lib/apt/lists | sort | md5sum`);
+    expect(mirrored.stdout).toMatch(/^installed\n/);
+    expect(mirrored.stdout).toContain(`deb ${packageMirror} bookworm main`);
+    expect(mirrored.stdout).toContain('_mirror_deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages');
+    expect(mirrored.stdout.endsWith(systemLists)).toBe(true);
 
     const resumed = await install(answersFile('cut', profile as unknown as Answers), 'cut', '--resume');
     expect(resumed.code, resumed.stderr).toBe(0);

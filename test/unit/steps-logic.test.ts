@@ -17,6 +17,8 @@ import {validateAnswers, type Answers} from '../../source/profile/answers.js';
 import {cellUrl} from '../../source/steps/bootstrap.js';
 import {ensureAbsent, ensureSymlink} from '../../source/steps/common.js';
 import {packagesFor, renderLimits} from '../../source/steps/os-prepare.js';
+import {aptMirrorSources} from '../../source/executor/primitives.js';
+import {osInfoFrom} from '../../source/steps/os.js';
 
 const temp = mkdtempSync(join(tmpdir(), 'pds-steps-'));
 afterAll(() => rmSync(temp, {recursive: true, force: true}));
@@ -121,5 +123,25 @@ describe('install logic', () => {
     expect(await ensureSymlink(localContext(again), join(root, 'app'), join(root, 'app-2'))).toBe(false);
     expect(await ensureAbsent(localContext(again), join(root, 'stale'))).toBe(false);
     expect(again).toEqual([]);
+  });
+});
+
+describe('package mirror (artifacts.packageMirror)', () => {
+  it('gives apt the release and its updates of the host codename, with Ubuntu also universe and security', () => {
+    expect(aptMirrorSources('http://mirror.example/debian/', {id: 'debian', codename: 'bookworm'}).split('\n').filter(l => l.startsWith('deb '))).toEqual([
+      'deb http://mirror.example/debian bookworm main',
+      'deb http://mirror.example/debian bookworm-updates main',
+    ]);
+    expect(aptMirrorSources('http://mirror.example/ubuntu', {id: 'ubuntu', codename: 'noble'}).split('\n').filter(l => l.startsWith('deb '))).toEqual([
+      'deb http://mirror.example/ubuntu noble main universe',
+      'deb http://mirror.example/ubuntu noble-updates main universe',
+      'deb http://mirror.example/ubuntu noble-security main universe',
+    ]);
+    expect(() => aptMirrorSources('http://mirror.example/debian', {id: 'debian'})).toThrow(/VERSION_CODENAME/);
+  });
+
+  it('reads the codename from os-release', () => {
+    expect(osInfoFrom({ID: 'debian', VERSION_ID: '12', VERSION_CODENAME: 'bookworm'})).toEqual({family: 'debian', id: 'debian', versionId: '12', codename: 'bookworm'});
+    expect(osInfoFrom({ID: 'rocky', VERSION_ID: '9.4'})).toEqual({family: 'rhel', id: 'rocky', versionId: '9.4'});
   });
 });
