@@ -34,6 +34,15 @@ export interface UploadOptions {
   sudo?: boolean;
 }
 
+/** A file on this machine, for Host.upload. */
+export interface LocalFile {
+  localPath: string;
+}
+
+export function isLocalFile(content: string | Buffer | LocalFile): content is LocalFile {
+  return typeof content === 'object' && !Buffer.isBuffer(content) && typeof (content as LocalFile).localPath === 'string';
+}
+
 export interface Host {
   /** Name used in messages, tables and logs (profile host name). */
   readonly name: string;
@@ -41,8 +50,11 @@ export interface Host {
   readonly address: string;
   /** Run a shell command. Build it with the quoting helpers in ./quote.ts, never by pasting. */
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
-  /** Write a file atomically (temporary name, then rename) with mode and owner. */
-  upload(content: string | Buffer, remotePath: string, options?: UploadOptions): Promise<void>;
+  /**
+   * Write a file atomically (temporary name, then rename) with mode and owner. A LocalFile is
+   * streamed from this machine's disk, never read into memory whole (archives of hundreds of MB).
+   */
+  upload(content: string | Buffer | LocalFile, remotePath: string, options?: UploadOptions): Promise<void>;
   /** Read a remote file (as root when sudo is set). */
   readFile(remotePath: string, options?: {sudo?: boolean}): Promise<Buffer>;
   /**

@@ -1,12 +1,12 @@
 // The local adapter: this machine through zx, with the same semantics as the ssh2 adapter.
 // quiet: child output must never reach the terminal behind Ink's back.
 import {randomBytes} from 'node:crypto';
-import {chmod, readFile, rename, rm, writeFile} from 'node:fs/promises';
+import {chmod, copyFile, readFile, rename, rm, writeFile as writeFileAsync} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {$} from 'zx';
 import {HostAuthError, HostCommandError} from './errors.js';
-import type {ExecOptions, ExecResult, Host, UploadOptions} from './host.js';
+import {isLocalFile, type ExecOptions, type ExecResult, type Host, type LocalFile, type UploadOptions} from './host.js';
 import {chownSpec, installFileCommand, tempNameNextTo} from './install-file.js';
 import {sh} from './quote.js';
 import {detectPrivilege, sudoersHint, wrapSudo, type Privilege} from './sudo.js';
@@ -85,8 +85,14 @@ export class LocalHost implements Host {
     return result;
   }
 
-  async upload(content: string | Buffer, path: string, options: UploadOptions = {}): Promise<void> {
+  async upload(content: string | Buffer | LocalFile, path: string, options: UploadOptions = {}): Promise<void> {
     const mode = options.mode ?? 0o644;
+    const writeFile = async (target: string, data: string | Buffer | LocalFile, opts: {mode: number}) => {
+      if (isLocalFile(data)) {
+        await copyFile(data.localPath, target);
+        await chmod(target, opts.mode);
+      } else await writeFileAsync(target, data, opts);
+    };
     if (options.sudo && !this.isRoot) {
       const staged = join(tmpdir(), `.personium-setup-upload-${randomBytes(6).toString('hex')}`);
       try {

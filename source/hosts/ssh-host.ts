@@ -3,7 +3,7 @@ import {randomBytes} from 'node:crypto';
 import pLimit from 'p-limit';
 import type {Client as SshClient, ClientChannel, SFTPWrapper} from 'ssh2';
 import {HostAuthError, HostCommandError, HostUnreachableError} from './errors.js';
-import type {ExecOptions, ExecResult, Host, UploadOptions} from './host.js';
+import {isLocalFile, type ExecOptions, type ExecResult, type Host, type LocalFile, type UploadOptions} from './host.js';
 import {chownSpec, installFileCommand, tempNameNextTo} from './install-file.js';
 import {sh} from './quote.js';
 import {SHELL_SESSION_SCRIPT, ShellPool, ShellSession} from './shell-session.js';
@@ -361,15 +361,24 @@ export class SshHost implements Host {
     return result;
   }
 
-  async upload(content: string | Buffer, remotePath: string, options: UploadOptions = {}): Promise<void> {
+  /** Write `content` to a new remote file of mode 0600: a local file streamed in parallel chunks (SFTP fastPut). */
+  private async put(content: string | Buffer | LocalFile, remote: string): Promise<void> {
+    if (isLocalFile(content)) {
+      await this.sftpCall<void>(`sending ${content.localPath} to ${remote}`, (s, cb) => s.fastPut(content.localPath, remote, {mode: 0o600}, (error) => cb(error)));
+      return;
+    }
     const data = Buffer.from(content);
+    await this.sftpCall<void>(`writing ${remote}`, (s, cb) => s.writeFile(remote, data, {mode: 0o600}, cb));
+  }
+
+  async upload(content: string | Buffer | LocalFile, remotePath: string, options: UploadOptions = {}): Promise<void> {
     const mode = options.mode ?? 0o644;
     const rootNeeded = options.sudo && (await this.detectPrivilege()) !== 'root';
 
     if (!rootNeeded) {
       const tmp = tempNameNextTo(remotePath);
       try {
-        await this.sftpCall<void>(`writing ${tmp}`, (s, cb) => s.writeFile(tmp, data, {mode: 0o600}, cb));
+        await this.put(content, tmp);
         await this.sftpCall<void>(`chmod ${tmp}`, (s, cb) => s.chmod(tmp, mode, cb));
         const owner = chownSpec(options.owner, options.group);
         if (owner) await this.mustRun(sh`chown -- ${owner} ${tmp}`, `chown ${owner} ${remotePath}`);
@@ -384,7 +393,7 @@ export class SshHost implements Host {
     // Not root: stage a private copy in /tmp, then let root install it next to the target and rename.
     const staged = `/tmp/.personium-setup-upload-${randomBytes(6).toString('hex')}`;
     try {
-      await this.sftpCall<void>(`writing ${staged}`, (s, cb) => s.writeFile(staged, data, {mode: 0o600}, cb));
+      await this.put(content, staged);
       await this.mustRun(installFileCommand(staged, remotePath, mode, options.owner, options.group), `installing ${remotePath}`, true);
     } finally {
       await this.sftpCall<void>(`removing ${staged}`, (s, cb) => s.unlink(staged, cb)).catch(() => undefined);

@@ -2,7 +2,6 @@
 // hash and unpacked once, symlinks, service users, pending restarts that survive a cut
 // connection, services started with a readiness wait, and warnings for what containers forbid.
 // Each one looks first, changes only what differs and honours check mode.
-import {readFileSync} from 'node:fs';
 import {basename} from 'node:path';
 import {REMOTE_ARTIFACT_DIR, type LocalArtifact} from '../artifacts/types.js';
 import {run, ensureService, type ServiceSpec} from '../executor/primitives.js';
@@ -52,8 +51,7 @@ export function remoteArtifactPath(artifact: LocalArtifact): string {
 
 /**
  * Put a verified archive in the server's artifact cache, compared by SHA-256 so an unchanged
- * file is never sent again. Host.upload takes the whole content, so the file is read into memory
- * here (the Personium wars and the Elasticsearch tarball are a few hundred MB at most).
+ * file is never sent again. Streamed from disk (SFTP in parallel chunks), not read into memory.
  */
 export async function ensureArtifact(ctx: StepContext, artifact: LocalArtifact): Promise<boolean> {
   const path = remoteArtifactPath(artifact);
@@ -62,7 +60,7 @@ export async function ensureArtifact(ctx: StepContext, artifact: LocalArtifact):
   ctx.changed(`${path}${probe.code === 0 ? '' : ' (new)'}`);
   if (ctx.checkOnly) return true;
   await run(ctx, `install -d -m 755 -- ${q(REMOTE_ARTIFACT_DIR)}`);
-  await ctx.host.upload(readFileSync(artifact.path), path, {mode: 0o644, owner: 'root', group: 'root', sudo: true});
+  await ctx.host.upload({localPath: artifact.path}, path, {mode: 0o644, owner: 'root', group: 'root', sudo: true});
   const check = await run(ctx, `sha256sum -- ${q(path)}`);
   if (check.stdout.split(' ')[0] !== artifact.sha256) throw new StepError(`${basename(path)} arrived damaged (SHA-256 differs); run again`, `sha256sum ${path}`);
   return true;

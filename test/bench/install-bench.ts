@@ -3,7 +3,7 @@
 // uploads, read from the run log) and the tool's own overhead; then the no-op re-run (median of
 // BENCH_RUNS) beside an `ansible-playbook` run of as many no-op tasks per host as the re-run has
 // steps, on the same servers in the same run.
-import {execFile, spawn, spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
@@ -11,9 +11,9 @@ import {fileURLToPath} from 'node:url';
 import type {Answers} from '../../source/profile/answers.js';
 import {REMOTE_ARTIFACT_DIR} from '../../source/artifacts/types.js';
 import {buildFixtureBundle} from '../fixtures/fixture-bundle.js';
+import {runHarness} from '../harness/testhosts.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const SCRIPT = join(ROOT, 'test/harness/testhosts.sh');
 const FQDN = 'personium.test';
 
 // A harness of its own (not the install test's set), on the install test's base so the big
@@ -30,13 +30,7 @@ const HOSTS = 4; // host1: small; host2..4: medium-large
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function harness(...args: string[]): Promise<{code: number; out: string}> {
-  return new Promise(resolve => {
-    execFile(SCRIPT, args, {env: {...process.env, ...HARNESS_ENV}, timeout: 900_000, maxBuffer: 16 << 20}, (error, stdout, stderr) => {
-      resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: `${stdout}${stderr}`});
-    });
-  });
-}
+const harness = (...args: string[]) => runHarness(HARNESS_ENV, ...args);
 
 interface CliRun {
   code: number | null;

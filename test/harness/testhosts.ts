@@ -173,6 +173,19 @@ export async function downTestHosts(): Promise<void> {
 }
 
 /**
+ * testhosts.sh for a harness of its own (PDS_TESTHOSTS_DIR, bridge, network, cgroup…), apart
+ * from the set the test run shares: the heavy integration tests and the benchmark each keep one,
+ * so they can run at the same time. Never throws; the exit code and the output come back.
+ */
+export function runHarness(env: Record<string, string>, ...args: string[]): Promise<{code: number; out: string}> {
+  return new Promise((resolve) => {
+    execFile(SCRIPT, args, {env: {...process.env, ...env}, timeout: 900_000, maxBuffer: 16 << 20}, (error, stdout, stderr) => {
+      resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: `${stdout}${stderr}`});
+    });
+  });
+}
+
+/**
  * Run a command as root on a test host (by name, e.g. host1) with the system ssh client: an
  * observer independent of the code under test. `input` goes to the command's stdin.
  */

@@ -5,7 +5,7 @@
 // 127.0.0.1:18888 that logs each start), so the test needs no full installation. Extension jars
 // come from the FIXTURE bundle; the OIDC discovery document is served over HTTPS from the test
 // bridge address; the plugin jar is built here with the fixture zip writer.
-import {execFile, spawn, spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:https';
 import {tmpdir} from 'node:os';
@@ -16,7 +16,7 @@ import {runAddInteractive} from '../../source/cli/add.js';
 import {parseProperties} from '../../source/steps/render/properties.js';
 import {FakePrompter} from '../helpers/fake-prompter.js';
 import {buildFixtureBundle, zipFile} from '../fixtures/fixture-bundle.js';
-import {rootSsh, testHostsAvailable, type TestHostSet} from '../harness/testhosts.js';
+import {rootSsh, testHostsAvailable, type TestHostSet, runHarness} from '../harness/testhosts.js';
 
 const HARNESS_ENV = {
   PDS_TESTHOSTS_DIR: '/var/cache/pds-th-addons',
@@ -26,7 +26,6 @@ const HARNESS_ENV = {
   PDS_TESTHOSTS_CGROUP: 'pds-th-addons',
 };
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const SCRIPT = join(ROOT, 'test/harness/testhosts.sh');
 const BRIDGE_ADDRESS = `${HARNESS_ENV.PDS_TESTHOSTS_NET}.1`;
 const HOST_ADDRESS = `${HARNESS_ENV.PDS_TESTHOSTS_NET}.11`;
 const EXT = '/personium/personium-engine/extensions';
@@ -43,13 +42,7 @@ const CONFIG = [
 const available = await testHostsAvailable();
 if (!available.ok) console.warn(`skipping add integration tests: ${available.reason}`);
 
-function harness(...args: string[]): Promise<{code: number; out: string}> {
-  return new Promise(resolve => {
-    execFile(SCRIPT, args, {env: {...process.env, ...HARNESS_ENV}, timeout: 900_000, maxBuffer: 16 << 20}, (error, stdout, stderr) => {
-      resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: `${stdout}${stderr}`});
-    });
-  });
-}
+const harness = (...args: string[]) => runHarness(HARNESS_ENV, ...args);
 
 const PREPARE = `set -e
 export DEBIAN_FRONTEND=noninteractive

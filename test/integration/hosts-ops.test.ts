@@ -2,7 +2,8 @@
 // timeouts and cancels that really stop the remote processes, atomic uploads with mode and owner,
 // and hostile strings that must arrive as plain data. Checks on the server side are made with
 // the system ssh client as root, independent of the code under test.
-import {mkdtempSync, rmSync} from 'node:fs';
+import {createHash, randomBytes} from 'node:crypto';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -276,6 +277,19 @@ describe.skipIf(!available.ok)('commands and files on real hosts', () => {
       expect(await statOf(path)).toBe('644 root root 256');
       expect((await pw1.readFile(path, {sudo: true})).equals(bytes)).toBe(true);
       expect((await pw1.readFile(path)).equals(bytes)).toBe(true); // world-readable: SFTP
+    });
+
+    it('a local file is streamed, as root and through sudo, byte for byte (a 24 MB archive stand-in)', async () => {
+      const local = join(work, 'archive.bin');
+      const content = randomBytes(24 << 20);
+      writeFileSync(local, content);
+      const sha = createHash('sha256').update(content).digest('hex');
+      for (const [who, host, path] of [['root', root, '/etc/pds-upload/archive-root.bin'], ['deploy with sudo', deploy, '/etc/pds-upload/archive-sudo.bin']] as const) {
+        await host.upload({localPath: local}, path, {sudo: true, mode: 0o644, owner: 'root', group: 'root'});
+        expect(await statOf(path), who).toBe(`644 root root ${content.length}`);
+        expect((await onHost1(`sha256sum < ${path}`)).stdout.split(' ')[0], who).toBe(sha);
+      }
+      expect(await leftovers('/etc/pds-upload')).toBe(''); // nor in /tmp, where deploy stages it
     });
 
     it('without sudo, a root-owned directory is refused and nothing is left behind', async () => {

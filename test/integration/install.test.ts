@@ -6,7 +6,7 @@
 // real work: apt packages, users, systemd units, memcached, nginx with TLS, the unit config, the
 // bootstrap through the unit's API and the master token taken out again.
 import {spawn} from 'node:child_process';
-import {execFile, spawnSync} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
 import {existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
@@ -21,7 +21,7 @@ import {validateAnswers, type Answers} from '../../source/profile/answers.js';
 import {RunLog} from '../../source/run-log.js';
 import {parseProperties} from '../../source/steps/render/properties.js';
 import {buildFixtureBundle} from '../fixtures/fixture-bundle.js';
-import {rootSsh, testHostsAvailable, type TestHostSet} from '../harness/testhosts.js';
+import {rootSsh, testHostsAvailable, type TestHostSet, runHarness} from '../harness/testhosts.js';
 
 // A harness of its own (directory, bridge, subnet, cgroup, and a base with the big packages baked
 // in), so the shared set of the other integration tests is never touched.
@@ -37,19 +37,12 @@ const HARNESS_ENV = {
 };
 const HOSTS = 6;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const SCRIPT = join(ROOT, 'test/harness/testhosts.sh');
 const FQDN = 'personium.test';
 
 const available = await testHostsAvailable();
 if (!available.ok) console.warn(`skipping install integration tests: ${available.reason}`);
 
-function harness(...args: string[]): Promise<{code: number; out: string}> {
-  return new Promise(resolve => {
-    execFile(SCRIPT, args, {env: {...process.env, ...HARNESS_ENV}, timeout: 900_000, maxBuffer: 16 << 20}, (error, stdout, stderr) => {
-      resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: `${stdout}${stderr}`});
-    });
-  });
-}
+const harness = (...args: string[]) => runHarness(HARNESS_ENV, ...args);
 
 interface CliRun {
   code: number | null;

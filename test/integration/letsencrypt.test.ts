@@ -2,11 +2,9 @@
 // pebble-challtestsrv as the DNS server pebble validates through), certbot on a real Debian 12
 // test server with nginx serving the ACME webroot on port 80. The test plays the operator of
 // DNS-01: it creates the TXT records in challtestsrv when the step shows them.
-import {execFile} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
-import {fileURLToPath} from 'node:url';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {connectHosts} from '../../source/hosts/connect.js';
 import type {Host} from '../../source/hosts/host.js';
@@ -16,7 +14,7 @@ import {ACME_PATHS, LIVE_DIR, RENEWAL_CONF} from '../../source/steps/acme/plan.j
 import {obtainCertificate, type CertificateOutcome, type LetsEncryptSettings, type TxtRecord} from '../../source/steps/letsencrypt.js';
 import {renderNginxSite} from '../../source/steps/render/nginx.js';
 import {openssl, startPebble, type PebbleServer} from '../harness/pebble.js';
-import {rootSsh, testHostsAvailable, type TestHostSet} from '../harness/testhosts.js';
+import {rootSsh, testHostsAvailable, type TestHostSet, runHarness} from '../harness/testhosts.js';
 import {context, smallProfile} from '../unit/render-fixtures.js';
 
 // Test servers of their own (directory, bridge, subnet, cgroup), so no other set is touched.
@@ -29,20 +27,13 @@ const HARNESS_ENV = {
 };
 const BRIDGE_ADDRESS = `${HARNESS_ENV.PDS_TESTHOSTS_NET}.1`;
 const WEB_ADDRESS = `${HARNESS_ENV.PDS_TESTHOSTS_NET}.11`;
-const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '../harness/testhosts.sh');
 const FQDN = 'personium.acme.test';
 const EMAIL = 'ops@acme.test';
 
 const available = await testHostsAvailable();
 if (!available.ok) console.warn(`skipping Let's Encrypt integration tests: ${available.reason}`);
 
-function harness(...args: string[]): Promise<{code: number; out: string}> {
-  return new Promise(resolve => {
-    execFile(SCRIPT, args, {env: {...process.env, ...HARNESS_ENV}, timeout: 900_000, maxBuffer: 16 << 20}, (error, stdout, stderr) => {
-      resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: `${stdout}${stderr}`});
-    });
-  });
-}
+const harness = (...args: string[]) => runHarness(HARNESS_ENV, ...args);
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 

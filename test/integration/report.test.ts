@@ -5,7 +5,7 @@
 // time, each named in the report with its fix hint and exit code 1, and undone afterwards: a
 // stopped service, a port bound to every interface, a server certificate without the wildcard, a
 // unit certificate with the wrong CN, a PKCS#8 unit key, a missing extension, Elasticsearch down.
-import {execFile, spawnSync} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
@@ -26,10 +26,9 @@ import type {Report, ReportItem} from '../../source/report/types.js';
 import {RunLog} from '../../source/run-log.js';
 import {generateServerCertificate, generateUnitCertificate} from '../../source/tls/generate.js';
 import {buildFixtureArtifacts} from '../fixtures/fixture-bundle.js';
-import {rootSsh, testHostsAvailable, type TestHostSet} from '../harness/testhosts.js';
+import {rootSsh, testHostsAvailable, type TestHostSet, runHarness} from '../harness/testhosts.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const SCRIPT = join(ROOT, 'test/harness/testhosts.sh');
 const DEFAULT_PACKAGES = 'systemd,systemd-sysv,dbus,openssh-server,openssh-client,iproute2,iputils-ping,sudo,python3,procps,ca-certificates,curl,less';
 
 /**
@@ -73,13 +72,7 @@ while True:
 const available = await testHostsAvailable();
 if (!available.ok) console.warn(`skipping report integration tests: ${available.reason}`);
 
-function harness(...args: string[]): Promise<{code: number; out: string}> {
-  return new Promise(resolve => {
-    execFile(SCRIPT, args, {env: {...process.env, ...HARNESS_ENV}, timeout: 900_000, maxBuffer: 16 << 20}, (error, stdout, stderr) => {
-      resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: `${stdout}${stderr}`});
-    });
-  });
-}
+const harness = (...args: string[]) => runHarness(HARNESS_ENV, ...args);
 
 const item = (report: Report, id: string): ReportItem => {
   const found = report.items.find(i => i.id === id);

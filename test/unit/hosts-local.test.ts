@@ -1,7 +1,7 @@
 // The local adapter on this machine: same semantics as the ssh2 one (quiet zx, atomic uploads,
 // timeouts and cancels that kill the whole process tree).
 import {execFileSync} from 'node:child_process';
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -60,6 +60,14 @@ describe('LocalHost', () => {
     expect(readFileSync(path)).toEqual(Buffer.from([0, 1, 2, 255]));
     expect((await host.readFile(path)).equals(Buffer.from([0, 1, 2, 255]))).toBe(true);
     expect(readdirSync(dir)).toEqual(["it's a file"]);
+    // A local file is copied, not read whole into memory first; same mode and atomic rename.
+    const source = join(tmpdir(), `pds-local-source-${process.pid}`);
+    writeFileSync(source, 'from a file');
+    await host.upload({localPath: source}, path, {mode: 0o644});
+    expect(readFileSync(path, 'utf8')).toBe('from a file');
+    expect(statSync(path).mode & 0o777).toBe(0o644);
+    expect(readdirSync(dir)).toEqual(["it's a file"]);
+    rmSync(source);
   });
 
   it.skipIf(process.getuid?.() !== 0)('as root, sudo runs directly and chown works', async () => {
