@@ -4,12 +4,16 @@ import {randomBytes} from 'node:crypto';
 import {chmod, copyFile, readFile, rename, rm, writeFile as writeFileAsync} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {$} from 'zx';
 import {HostAuthError, HostCommandError} from './errors.js';
 import {isLocalFile, type ExecOptions, type ExecResult, type Host, type LocalFile, type UploadOptions} from './host.js';
 import {chownSpec, installFileCommand, tempNameNextTo} from './install-file.js';
 import {sh} from './quote.js';
 import {detectPrivilege, sudoersHint, wrapSudo, type Privilege} from './sudo.js';
+import type * as ZxModule from 'zx';
+
+// zx is loaded when this machine runs a command (try-it, tests), not by every run of the tool.
+let zxModule: Promise<typeof ZxModule> | undefined;
+const zx = async () => (await (zxModule ??= import('zx'))).$;
 
 export interface LocalHostOptions {
   name?: string;
@@ -42,6 +46,7 @@ export class LocalHost implements Host {
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const $ = await zx();
     const run = options.sudo ? this.sudoCommand(command) : {command: sh`sh -c ${command}`, stdinPrefix: ''};
     if (options.signal?.aborted) return {code: -1, stdout: '', stderr: '', cancelled: true};
     const input = Buffer.concat([Buffer.from(run.stdinPrefix), Buffer.from(options.stdin ?? '')]);
@@ -119,6 +124,7 @@ export class LocalHost implements Host {
   async readFile(path: string, options: {sudo?: boolean} = {}): Promise<Buffer> {
     if (!options.sudo || this.isRoot) return readFile(path);
     const run = this.sudoCommand(sh`cat -- ${path}`);
+    const $ = await zx();
     const result = await $({quiet: true, nothrow: true, input: run.stdinPrefix})`sh -c ${run.command}`;
     if (result.exitCode !== 0) throw new HostCommandError(this.name, `cannot read ${path}: ${result.stderr.trim()}`);
     return result.buffer();
