@@ -12,6 +12,7 @@ import {reportProfile} from './report.js';
 import {withSharedConnections} from './connect-profile.js';
 import {preflightExitCode, renderPreflightText} from '../preflight/index.js';
 import {renderReportText, reportExitCode} from '../report/index.js';
+import type {Report} from '../report/types.js';
 import type {Profile} from '../profile/schema.js';
 import {applyInstallFlags, runInstallOnServers, type InstallFlags} from './install.js';
 import {isRerun} from '../install/run-install.js';
@@ -96,8 +97,20 @@ async function installCommand(options: InstallFlags): Promise<void> {
   // A re-run of a unit this machine installed asks preflight only when some step has work to do:
   // a unit that already matches the profile is left as it is, checked by the report at the end.
   if (!options.dryRun && !options.resume && isRerun(options.profile)) {
-    await runInstallOnServers(profile, plan, options, log, undefined, undefined, () => preflightGate(profile, plan, options, log));
-    if (process.exitCode === undefined) await finalReport(profile, plan, options, log);
+    // The report only reads, like the converged check, so it starts at once: kept when the check
+    // finds nothing to do (then nothing has changed since), made again after a run that changed things.
+    const held: string[] = [];
+    let changing = false;
+    const early = reportProfile(profile, plan, {...options, smoke: false}, {write: line => held.push(line)}).catch(() => undefined);
+    await runInstallOnServers(profile, plan, options, log, undefined, undefined, () => {
+      changing = true;
+      return preflightGate(profile, plan, options, log);
+    });
+    const report = await early;
+    if (process.exitCode !== undefined) return;
+    if (changing || !report) return finalReport(profile, plan, options, log);
+    for (const line of held) log.write(line);
+    printFinalReport(report);
     return;
   }
   if (!(await preflightGate(profile, plan, options, log))) return;
@@ -121,7 +134,10 @@ async function preflightGate(profile: Profile, plan: Plan, options: InstallFlags
  * stays the installation's: `personium-setup report` gives the report's own exit code.
  */
 async function finalReport(profile: Profile, plan: Plan, options: InstallFlags, log: RunLog): Promise<void> {
-  const report = await reportProfile(profile, plan, {...options, smoke: false}, log);
+  printFinalReport(await reportProfile(profile, plan, {...options, smoke: false}, log));
+}
+
+function printFinalReport(report: Report): void {
   output(renderReportText(report));
   if (reportExitCode(report) !== 0) info('The report above has failing items: fix them, then check again with personium-setup report.');
 }

@@ -61,17 +61,17 @@ function exportSecretEnv(profile: Pick<Profile, 'hosts'>): void {
  * (and its root shells started) once, not once per phase. Keyed by everything the connection
  * depends on; failed connections are not kept, so a later phase tries again.
  */
-let shared: Map<string, Host> | undefined;
+let shared: Map<string, Promise<Host>> | undefined;
 
 export async function withSharedConnections<T>(body: () => Promise<T>): Promise<T> {
   if (shared) return body();
-  const mine = new Map<string, Host>();
+  const mine = new Map<string, Promise<Host>>();
   shared = mine;
   try {
     return await body();
   } finally {
     shared = undefined;
-    await Promise.all([...mine.values()].map(h => h.close().catch(() => undefined)));
+    await Promise.all([...mine.values()].map(async pending => (await pending.catch(() => undefined))?.close().catch(() => undefined)));
   }
 }
 
@@ -86,21 +86,31 @@ export async function connectProfile(profile: Pick<Profile, 'pattern' | 'hosts' 
   const specs = profile.hosts.map(h => sshSpec(h, h.sudo));
   const pool = shared;
   if (!pool) return openConnections(profile, specs, jump, options);
-  const hosts = new Map<string, Host>();
-  const missing = specs.filter(spec => {
-    const kept = pool.get(shareKey(spec, jump));
-    if (kept) hosts.set(spec.name, kept);
-    return !kept;
-  });
-  const opened = missing.length > 0 ? await openConnections(profile, missing, jump, options) : {hosts: new Map<string, Host>(), errors: new Map<string, Error>()};
-  for (const spec of missing) {
-    const host = opened.hosts.get(spec.name);
-    if (!host) continue;
-    pool.set(shareKey(spec, jump), host);
-    hosts.set(spec.name, host);
+  // Connections being opened are shared too: phases that start together wait for the same one.
+  const missing = specs.filter(spec => !pool.has(shareKey(spec, jump)));
+  if (missing.length > 0) {
+    const opening = openConnections(profile, missing, jump, options);
+    for (const spec of missing) {
+      const key = shareKey(spec, jump);
+      const pending = opening.then(c => c.hosts.get(spec.name) ?? Promise.reject(c.errors.get(spec.name) ?? new Error(`${spec.name}: not connected`)));
+      // A failed connection is not kept: a later phase tries again.
+      pending.catch(() => pool.get(key) === pending && pool.delete(key));
+      pool.set(key, pending);
+    }
   }
+  const hosts = new Map<string, Host>();
+  const errors = new Map<string, Error>();
+  await Promise.all(
+    specs.map(async spec => {
+      try {
+        hosts.set(spec.name, await pool.get(shareKey(spec, jump))!);
+      } catch (error) {
+        errors.set(spec.name, error instanceof Error ? error : new Error(String(error)));
+      }
+    }),
+  );
   // Closed when the command's phases are over (withSharedConnections).
-  return {hosts, errors: opened.errors, close: async () => {}};
+  return {hosts, errors, close: async () => {}};
 }
 
 async function openConnections(profile: Pick<Profile, 'hosts'>, specs: SshSpec[], jump: SshSpec | undefined, options: ConnectProfileOptions): Promise<ProfileConnections> {

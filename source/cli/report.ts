@@ -22,7 +22,7 @@ export interface ReportOptions extends CommonOptions {
 }
 
 /** Connect, report, close. Used by the command, and at the end of install and add. */
-export async function reportProfile(profile: Profile, plan: Plan, options: Pick<ReportOptions, 'acceptNewHostKeys' | 'skipPublicCheck' | 'smoke' | 'profile'>, log: RunLog, prompter?: Prompter): Promise<Report> {
+export async function reportProfile(profile: Profile, plan: Plan, options: Pick<ReportOptions, 'acceptNewHostKeys' | 'skipPublicCheck' | 'smoke' | 'profile'>, log: Pick<RunLog, 'write'>, prompter?: Prompter): Promise<Report> {
   const connections = await connectProfile(profile, {prompter, acceptNewHostKeys: options.acceptNewHostKeys, log: line => log.write(line)});
   try {
     const report = await runReport({

@@ -7,6 +7,7 @@ import {REMOTE_ARTIFACT_DIR, type LocalArtifact} from '../artifacts/types.js';
 import {run, ensureService, type ServiceSpec} from '../executor/primitives.js';
 import {StepError, type StepContext} from '../executor/types.js';
 import {shellQuote as q} from '../hosts/quote.js';
+import {PATHS} from '../plan/paths.js';
 import {javaHome as defaultJavaHome} from './os.js';
 
 /** Where the tool keeps its own state on every server (pending restarts, markers). */
@@ -218,4 +219,26 @@ export async function waitForHttpAnswer(ctx: StepContext, url: string, timeoutSe
     }
   } while (Date.now() < deadline && !ctx.probe);
   throw new StepError(`${url} did not answer within ${timeoutSeconds} s`, `curl ${curlOptions} ${url}`.replace(/\s+/g, ' '), last.split('\n').slice(-10));
+}
+
+/**
+ * After a reload nginx's old workers may still answer for a moment: wait (on the host) until the
+ * certificate served on 443 for the FQDN is the one in nginx's files, so the step ends with the
+ * new certificate really in use.
+ */
+export async function waitForServedCertificate(ctx: StepContext, fqdn: string, seconds = 15): Promise<void> {
+  const fingerprint = (source: string) => `${source} 2>/dev/null | openssl x509 -noout -fingerprint -sha256 2>/dev/null`;
+  const script = [
+    'command -v openssl >/dev/null 2>&1 || exit 0',
+    'systemctl is-active -q nginx || exit 0',
+    `want=$(${fingerprint(`cat ${q(PATHS.serverCert)}`)})`,
+    `i=0; while [ $i -lt ${seconds * 4} ]; do`,
+    `  have=$(${fingerprint(`openssl s_client -connect 127.0.0.1:443 -servername ${q(fqdn)} </dev/null`)})`,
+    '  [ -n "$want" ] && [ "$have" = "$want" ] && exit 0',
+    '  sleep 0.25; i=$((i+1))',
+    'done',
+    'echo "nginx still serves ${have:-no certificate}, not ${want}" >&2; exit 1',
+  ].join('\n');
+  const result = await run(ctx, `sh -c ${q(script)}`, {allowFail: true, timeoutMs: (seconds + 15) * 1000});
+  if (result.code !== 0) throw new StepError(`nginx did not start serving the new certificate within ${seconds} s`, 'openssl s_client -connect 127.0.0.1:443', result.stderr.trim().split('\n').slice(-5));
 }

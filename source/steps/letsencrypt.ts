@@ -46,6 +46,7 @@ import {
   type TxtRecord,
 } from './acme/plan.js';
 import {SPOOL_ENV, WAIT_ENV, deployHookScript, dnsHookScript} from './acme/scripts.js';
+import {waitForServedCertificate} from './common.js';
 import {detectOs} from './os.js';
 
 export type {TxtRecord} from './acme/plan.js';
@@ -367,6 +368,7 @@ export async function ensureLetsEncryptCertificate(ctx: StepContext, settings: L
   if (automaticRenewal) await ensureAutomaticRenewal(track);
   const current = ctx.checkOnly ? existing : await readExisting(track);
   if (!ctx.checkOnly && !current) throw new StepError(`certbot finished but ${LIVE_DIR}/cert.pem is missing`);
+  if (!ctx.checkOnly && changes.length > 0) await waitForServedCertificate(track, settings.fqdn);
   return {
     status: changes.length > 0 ? 'changed' : 'ok',
     changes,
@@ -431,3 +433,4 @@ export function letsEncryptStep(options: {host: string; needs: string[]; setting
     },
   };
 }
+

@@ -7,7 +7,7 @@ import {shellQuote as q} from '../hosts/quote.js';
 import {PATHS} from '../plan/paths.js';
 import type {UnitContext} from './render/context.js';
 import {renderNginxSite} from './render/nginx.js';
-import {ensureAbsent, waitForHttpAnswer} from './common.js';
+import {ensureAbsent, waitForHttpAnswer, waitForServedCertificate} from './common.js';
 
 /** Distribution sites that also claim `default_server` on port 80. */
 const STOCK_SITES = ['/etc/nginx/sites-enabled/default'];
@@ -38,7 +38,10 @@ export async function installNginx(ctx: StepContext, unit: UnitContext, tls: {se
   await ensureService(ctx, {name: 'nginx'});
   if (changed && active) {
     ctx.changed('nginx reloaded');
-    if (!ctx.checkOnly) await run(ctx, 'systemctl reload nginx');
+    if (!ctx.checkOnly) {
+      await run(ctx, 'systemctl reload nginx');
+      await waitForServedCertificate(ctx, unit.fqdn);
+    }
   }
   await waitForPort(ctx, '127.0.0.1', 443, 60);
   await waitForHttpAnswer(ctx, `https://${unit.fqdn}/`, 120, `-k --resolve ${q(`${unit.fqdn}:443:127.0.0.1`)}`);
