@@ -57,6 +57,8 @@ export interface Host {
   upload(content: string | Buffer | LocalFile, remotePath: string, options?: UploadOptions): Promise<void>;
   /** Read a remote file (as root when sudo is set). */
   readFile(remotePath: string, options?: {sudo?: boolean}): Promise<Buffer>;
+  /** Get ready for many root commands at once (SSH: start the persistent root shells now). */
+  warmUp?(): Promise<void>;
   /**
    * How the login becomes root: 'root', 'nopasswd' (sudo -n works), 'password' (sudo needs the
    * login password) or 'none'. Detected once and cached (or as the profile's sudo setting says).

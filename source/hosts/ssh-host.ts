@@ -20,6 +20,8 @@ while :; do
 done
 kill -KILL $all 2>/dev/null; true`;
 
+const ROOT_SHELLS = 3;
+
 interface RawResult {
   code: number;
   stdout: Buffer;
@@ -56,7 +58,7 @@ export class SshHost implements Host {
   private readonly commandSlots = pLimit(3);
   private readonly killSlots = pLimit(1);
   private readonly shells = {
-    root: new ShellPool(3, () => this.startShell(true), (e) => this.isFatalShellError(e)),
+    root: new ShellPool(ROOT_SHELLS, () => this.startShell(true), (e) => this.isFatalShellError(e)),
     user: new ShellPool(1, () => this.startShell(false), (e) => this.isFatalShellError(e)),
   };
   private closed = false;
@@ -278,6 +280,11 @@ export class SshHost implements Host {
         // connection gone: nothing more we can do remotely
       }
     });
+  }
+
+  /** Start every root shell now, while the caller does other work, so a burst of commands does not wait for them. */
+  async warmUp(): Promise<void> {
+    await Promise.all(Array.from({length: ROOT_SHELLS}, () => this.exec('true', {sudo: true})));
   }
 
   private async startShell(asRoot: boolean): Promise<ShellSession> {

@@ -162,6 +162,10 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
       return host;
     };
 
+    // The steps' burst of root commands should not wait for shells to start: start them now,
+    // while this machine reads the archives and certificates.
+    for (const host of hosts.values()) void host.warmUp?.().catch(() => undefined);
+
     // Facts of every host, in parallel.
     const os = new Map<string, OsInfo>();
     const facts = new Map<string, HostFacts>();
