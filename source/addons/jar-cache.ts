@@ -6,11 +6,12 @@
 // only if they still have the recorded SHA-256. Without a validator from the server the jar is
 // downloaded every time. A failed request never falls back to the cache silently: the caller gets
 // a JarDownloadError that names the cached copy, and decides what to tell the operator.
-import {createHash, randomBytes} from 'node:crypto';
-import {chmod, mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises';
+import {createHash} from 'node:crypto';
+import {mkdir, readFile} from 'node:fs/promises';
 import {dirname, join} from 'node:path';
 import * as z from 'zod';
 import {defaultCacheDir} from '../artifacts/download.js';
+import {writeFileAtomic} from '../fs-atomic.js';
 
 const JarCacheMeta = z.object({
   url: z.string(),
@@ -83,24 +84,12 @@ async function readCached(url: string, paths: {jar: string; meta: string}): Prom
   return sha256Of(bytes) === meta.sha256 ? {bytes, meta} : undefined;
 }
 
-async function writeAtomically(path: string, data: string | Buffer): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, data, {mode: 0o644});
-    await chmod(temp, 0o644);
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, {force: true});
-    throw error;
-  }
-}
-
 async function store(paths: {jar: string; meta: string}, bytes: Buffer, meta: JarCacheMeta): Promise<void> {
   await mkdir(dirname(paths.jar), {recursive: true});
   // The jar first: if the metadata cannot follow, the old metadata no longer matches the bytes
   // and the next run downloads again.
-  await writeAtomically(paths.jar, bytes);
-  await writeAtomically(paths.meta, `${JSON.stringify(meta, null, 2)}\n`);
+  await writeFileAtomic(paths.jar, bytes, 0o644);
+  await writeFileAtomic(paths.meta, `${JSON.stringify(meta, null, 2)}\n`, 0o644);
 }
 
 /**

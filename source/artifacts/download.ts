@@ -15,7 +15,7 @@
 // errors, 408, 429, 5xx, a cut connection) are retried with exponential backoff.
 import {createHash} from 'node:crypto';
 import {createReadStream, createWriteStream} from 'node:fs';
-import {mkdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {mkdir, readFile, rename, rm, stat} from 'node:fs/promises';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
 import {Readable, Transform} from 'node:stream';
@@ -23,6 +23,7 @@ import {pipeline} from 'node:stream/promises';
 import type {ReadableStream as WebReadableStream} from 'node:stream/web';
 import * as z from 'zod';
 import {fileNameOf} from './refs.js';
+import {writeFileAtomic} from '../fs-atomic.js';
 import type {ArtifactName, ArtifactRef, LocalArtifact} from './types.js';
 
 export type ProgressCallback = (bytes: number, total: number | undefined, ref: ArtifactRef) => void;
@@ -139,10 +140,7 @@ async function updateCacheManifest(cacheDir: string, update: (m: CacheManifest) 
   const next = manifestQueue.then(async () => {
     const manifest = await readCacheManifest(cacheDir);
     update(manifest);
-    const path = join(cacheDir, CACHE_MANIFEST);
-    const temp = `${path}.${process.pid}.tmp`;
-    await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`, {mode: 0o644});
-    await rename(temp, path);
+    await writeFileAtomic(join(cacheDir, CACHE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
   });
   manifestQueue = next.catch(() => undefined);
   return next;

@@ -45,12 +45,8 @@ const PYTHON_LOOP = [
   '    os.rmdir(d)',
 ].join('\n');
 
-// The umask is left alone: commands must create files exactly as they would on their own channel
-// (mktemp -d and Python's mkdtemp make the private directory 0700 anyway).
-export const SHELL_SESSION_SCRIPT = `for py in python3 /usr/libexec/platform-python; do
-  if command -v "$py" >/dev/null 2>&1; then exec "$py" -c '${PYTHON_LOOP}'; fi
-done
-d=$(mktemp -d) || exit 1
+/** The same loop in POSIX sh, for hosts without Python (and for its tests). */
+export const SHELL_SESSION_SCRIPT_SH = `d=$(mktemp -d) || exit 1
 trap 'rm -rf "$d"' EXIT
 echo READY
 while IFS= read -r n; do
@@ -64,8 +60,12 @@ while IFS= read -r n; do
   cat "$d/o" "$d/e"
 done`;
 
-/** The same loop without Python, for hosts that have none (and for its tests). */
-export const SHELL_SESSION_SCRIPT_SH = SHELL_SESSION_SCRIPT.replace(/^for py in [\s\S]*?\ndone\n/, '');
+// The umask is left alone: commands must create files exactly as they would on their own channel
+// (mktemp -d and Python's mkdtemp make the private directory 0700 anyway).
+export const SHELL_SESSION_SCRIPT = `for py in python3 /usr/libexec/platform-python; do
+  if command -v "$py" >/dev/null 2>&1; then exec "$py" -c '${PYTHON_LOOP}'; fi
+done
+${SHELL_SESSION_SCRIPT_SH}`;
 
 export interface SessionResult {
   code: number;

@@ -126,9 +126,7 @@ async function readIfPresent(host: Host, path: string): Promise<string | undefin
 
 async function hostFacts(host: Host): Promise<{os: OsInfo; facts: HostFacts}> {
   const os = await detectOs(host);
-  // As root, like every step after it: the host's first root shell starts here, while this
-  // machine reads the archives and certificates, rather than in the first step.
-  const mem = await host.exec("awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo", {sudo: true});
+  const mem = await host.exec("awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo");
   const memoryMb = Number.parseInt(mem.stdout.trim(), 10);
   if (!Number.isFinite(memoryMb) || memoryMb <= 0) throw new Error(`${host.name}: cannot read the memory size from /proc/meminfo`);
   return {os, facts: {memoryMb}};

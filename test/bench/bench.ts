@@ -43,13 +43,18 @@ function profileFor(set: TestHostSet, n: number) {
   ).profile;
 }
 
-async function timePreflight(set: TestHostSet, n: number): Promise<number> {
-  const profile = profileFor(set, n);
-  const started = performance.now();
-  const connected = await connectHosts(
+/** The profile's hosts as root over the tool's own connections (keys pinned in a throwaway file). */
+function connectAsRoot(set: TestHostSet, profile: ReturnType<typeof profileFor>) {
+  return connectHosts(
     profile.hosts.map(h => ({name: h.name, address: h.address, user: 'root', auth: {method: 'key' as const, keyFile: set.keyFile}})),
     {knownHostsFiles: [set.knownHostsFile], toolKnownHostsFile: join(mkdtempSync(join(tmpdir(), 'bench-')), 'kh'), sshConfigFile: 'none'},
   );
+}
+
+async function timePreflight(set: TestHostSet, n: number): Promise<number> {
+  const profile = profileFor(set, n);
+  const started = performance.now();
+  const connected = await connectAsRoot(set, profile);
   try {
     await runPreflight({profile, plan: buildPlan(profile), hosts: connected.hosts, connectErrors: connected.errors, skipPublicCheck: true, probeUrl: async () => ({ok: true, detail: 'not probed in the benchmark'})});
   } finally {
@@ -78,10 +83,7 @@ async function timeOpenSsh(set: TestHostSet, n: number): Promise<number> {
 async function timeReport(set: TestHostSet, n: number): Promise<number> {
   const profile = profileFor(set, n);
   const started = performance.now();
-  const connected = await connectHosts(
-    profile.hosts.map(h => ({name: h.name, address: h.address, user: 'root', auth: {method: 'key' as const, keyFile: set.keyFile}})),
-    {knownHostsFiles: [set.knownHostsFile], toolKnownHostsFile: join(mkdtempSync(join(tmpdir(), 'bench-')), 'kh'), sshConfigFile: 'none'},
-  );
+  const connected = await connectAsRoot(set, profile);
   try {
     await runReport({profile, plan: buildPlan(profile), hosts: connected.hosts, connectErrors: connected.errors, skipPublicCheck: true});
   } finally {

@@ -9,18 +9,8 @@ import {convergedResults} from '../../source/executor/converged.js';
 import {Journal} from '../../source/executor/journal.js';
 import {executeWithLines} from '../../source/executor/render-run.js';
 import type {StepContext, StepDefinition} from '../../source/executor/types.js';
-import type {Host} from '../../source/hosts/host.js';
+import {hosts, os} from './executor-fixtures.js';
 
-const host = (name: string): Host => ({
-  name,
-  address: name,
-  exec: async () => ({code: 0, stdout: '', stderr: ''}),
-  upload: async () => {},
-  readFile: async () => Buffer.alloc(0),
-  close: async () => {},
-});
-const hosts = new Map(['a', 'b'].map(n => [n, host(n)]));
-const os = new Map(['a', 'b'].map(n => [n, {family: 'debian' as const, id: 'debian', versionId: '12'}]));
 
 interface Seen {
   key: string;

@@ -7,18 +7,8 @@ import {describe, expect, it} from 'vitest';
 import {execute, recap} from '../../source/executor/execute.js';
 import {Journal} from '../../source/executor/journal.js';
 import {StepError, type StepDefinition} from '../../source/executor/types.js';
-import type {Host} from '../../source/hosts/host.js';
+import {hosts, os} from './executor-fixtures.js';
 
-const host = (name: string): Host => ({
-  name,
-  address: name,
-  exec: async () => ({code: 0, stdout: '', stderr: ''}),
-  upload: async () => {},
-  readFile: async () => Buffer.alloc(0),
-  close: async () => {},
-});
-const hosts = new Map(['a', 'b'].map(n => [n, host(n)]));
-const os = new Map(['a', 'b'].map(n => [n, {family: 'debian' as const, id: 'debian', versionId: '12'}]));
 
 function step(hostName: string, id: string, needs: string[], body: (log: string[]) => Promise<void> | void, log: string[], extra: Partial<StepDefinition> = {}): StepDefinition {
   return {
