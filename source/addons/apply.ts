@@ -4,7 +4,7 @@
 // host, so a cut run still restarts on the next one) and a wait until the unit answers.
 // AP hosts go one after another, so a unit with several AP hosts keeps answering.
 import type {LocalArtifact} from '../artifacts/types.js';
-import {ensureFile, run} from '../executor/primitives.js';
+import {ensureFile, fileSha256, run} from '../executor/primitives.js';
 import type {StepContext, StepDefinition} from '../executor/types.js';
 import {shellQuote as q} from '../hosts/quote.js';
 import {PATHS} from '../plan/paths.js';
@@ -45,8 +45,7 @@ export async function applyAddons(ctx: StepContext, diff: AddonsDiff, apply: Add
     if (!archive) throw new Error(`the ${ext.name} jar was not resolved`);
     await ensureArtifact(ctx, archive);
     const target = extensionJarPath(ext.name);
-    const probe = await run(ctx, `sha256sum -- ${q(target)} 2>/dev/null`, {allowFail: true});
-    if (!(probe.code === 0 && probe.stdout.split(' ')[0] === archive.sha256)) {
+    if ((await fileSha256(ctx, target)) !== archive.sha256) {
       ctx.changed(`${target} (${archive.ref.fileName})`);
       changed = true;
       if (!ctx.checkOnly) await run(ctx, `install -m 644 -o root -g ${q(group)} -- ${q(remoteArtifactPath(archive))} ${q(target)}`);

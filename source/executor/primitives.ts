@@ -3,6 +3,7 @@
 import {createHash} from 'node:crypto';
 import {shellQuote} from '../hosts/quote.js';
 import type {ExecResult} from '../hosts/host.js';
+import {readFileFacts, type FileFact} from '../hosts/file-facts.js';
 import {StepError, type OsInfo, type StepContext} from './types.js';
 
 const q = shellQuote;
@@ -20,6 +21,29 @@ export async function run(ctx: StepContext, command: string, options: {timeoutMs
   return result;
 }
 
+/** Facts about files as root, one round trip for all of them (see hosts/file-facts.ts); logged like a command. */
+export async function fileFacts(ctx: StepContext, paths: string[], options: {hash?: boolean} = {}): Promise<Array<FileFact | undefined>> {
+  try {
+    const answer = await readFileFacts(ctx.host, paths, {sudo: true, hash: options.hash, timeoutMs: 600_000, signal: ctx.signal});
+    ctx.log(`$ ${answer.how}`);
+    if (answer.text.trim()) ctx.log(answer.text.trimEnd());
+    return answer.facts;
+  } catch (error) {
+    throw new StepError((error as Error).message, `file facts: ${paths.join(' ')}`);
+  }
+}
+
+/** Whether each path exists (a dangling symlink does); no file is read. */
+export async function pathsExist(ctx: StepContext, paths: string[]): Promise<boolean[]> {
+  return (await fileFacts(ctx, paths, {hash: false})).map(fact => fact !== undefined);
+}
+
+/** The SHA-256 of a regular file, undefined when there is none. */
+export async function fileSha256(ctx: StepContext, path: string): Promise<string | undefined> {
+  const [fact] = await fileFacts(ctx, [path]);
+  return fact?.type === 'file' ? fact.sha256 : undefined;
+}
+
 export interface FileSpec {
   path: string;
   content: string | Buffer;
@@ -33,11 +57,10 @@ export async function ensureFile(ctx: StepContext, file: FileSpec): Promise<bool
   const owner = file.owner ?? 'root';
   const group = file.group ?? owner;
   const want = createHash('sha256').update(file.content).digest('hex');
-  const probe = await run(ctx, `stat -c '%a %U %G' -- ${q(file.path)} 2>/dev/null && sha256sum -- ${q(file.path)}`, {allowFail: true});
-  const [meta = '', sum = ''] = probe.stdout.trim().split('\n');
-  const same = probe.code === 0 && sum.split(' ')[0] === want && meta === `${file.mode.toString(8)} ${owner} ${group}`;
+  const [now] = await fileFacts(ctx, [file.path]);
+  const same = now?.type === 'file' && now.sha256 === want && `${now.mode} ${now.user} ${now.group}` === `${file.mode.toString(8)} ${owner} ${group}`;
   if (same) return false;
-  ctx.changed(`${file.path}${probe.code === 0 ? '' : ' (new)'}`);
+  ctx.changed(`${file.path}${now ? '' : ' (new)'}`);
   if (ctx.checkOnly) return true;
   await ctx.host.upload(file.content, file.path, {mode: file.mode, owner, group, sudo: true});
   return true;
@@ -46,8 +69,8 @@ export async function ensureFile(ctx: StepContext, file: FileSpec): Promise<bool
 export async function ensureDirectory(ctx: StepContext, path: string, options: {mode: number; owner?: string; group?: string}): Promise<boolean> {
   const owner = options.owner ?? 'root';
   const group = options.group ?? owner;
-  const probe = await run(ctx, `stat -c '%a %U %G %F' -- ${q(path)} 2>/dev/null`, {allowFail: true});
-  if (probe.stdout.trim() === `${options.mode.toString(8)} ${owner} ${group} directory`) return false;
+  const [now] = await fileFacts(ctx, [path], {hash: false});
+  if (now?.type === 'directory' && `${now.mode} ${now.user} ${now.group}` === `${options.mode.toString(8)} ${owner} ${group}`) return false;
   ctx.changed(`${path}/`);
   if (!ctx.checkOnly) {
     await run(ctx, `install -d -m ${options.mode.toString(8)} -o ${q(owner)} -g ${q(group)} -- ${q(path)}`);
@@ -130,12 +153,40 @@ export interface ServiceSpec {
   reload?: boolean;
 }
 
+/** What systemd says about a unit: ActiveState, UnitFileState (is-enabled's word), ConditionResult. */
+export interface UnitState {
+  active: string;
+  enabled: string;
+  condition: string;
+}
+
+/**
+ * The state of several units from one `systemctl show` (a systemctl process costs more than
+ * anything else a converged check runs). Blocks come back in the order asked; an unknown unit
+ * is inactive with an empty UnitFileState.
+ */
+export async function unitStates(ctx: StepContext, units: string[]): Promise<UnitState[]> {
+  const result = await run(ctx, `systemctl show -p ActiveState -p UnitFileState -p ConditionResult -- ${units.map(q).join(' ')}`, {allowFail: true});
+  return parseUnitStates(result.stdout, units.length);
+}
+
+export function parseUnitStates(stdout: string, count: number): UnitState[] {
+  const blocks = stdout.trim() === '' ? [] : stdout.trim().split(/\n\s*\n/);
+  return Array.from({length: count}, (_, i) => {
+    const props = new Map<string, string>();
+    for (const line of (blocks[i] ?? '').split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0) props.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
+    }
+    return {active: props.get('ActiveState') ?? '', enabled: props.get('UnitFileState') ?? '', condition: props.get('ConditionResult') ?? ''};
+  });
+}
+
 export async function ensureService(ctx: StepContext, spec: ServiceSpec): Promise<boolean> {
   const unit = q(spec.name);
   let changed = false;
   if (spec.reload && !ctx.checkOnly) await run(ctx, 'systemctl daemon-reload');
-  const state = await run(ctx, `systemctl is-enabled ${unit} 2>/dev/null; systemctl is-active ${unit} 2>/dev/null`, {allowFail: true});
-  const [enabled = '', active = ''] = state.stdout.trim().split('\n');
+  const [{enabled, active}] = (await unitStates(ctx, [spec.name])) as [UnitState];
   if (spec.enabled !== false && enabled !== 'enabled') {
     ctx.changed(`${spec.name} enabled`);
     changed = true;

@@ -57,6 +57,11 @@ export interface Host {
   upload(content: string | Buffer | LocalFile, remotePath: string, options?: UploadOptions): Promise<void>;
   /** Read a remote file (as root when sudo is set). */
   readFile(remotePath: string, options?: {sudo?: boolean}): Promise<Buffer>;
+  /**
+   * FILE_FACTS_SCRIPT's lines for `paths` (see file-facts.ts), answered without starting a process
+   * where the host can (an SSH host whose shell loop is Python); undefined where it cannot.
+   */
+  fileFacts?(paths: string[], options?: {sudo?: boolean; hash?: boolean; timeoutMs?: number; signal?: AbortSignal}): Promise<string | undefined>;
   /** Get ready for many root commands at once (SSH: start the persistent root shells now). */
   warmUp?(): Promise<void>;
   /**

@@ -17,3 +17,4 @@ export {
   type HostKeyCheck,
 } from './known-hosts.js';
 export {readSshConfig, type SshConfigHost} from './ssh-config.js';
+export {FILE_FACTS_SCRIPT, fileFactsCommand, parseFileFacts, readFileFacts, type FileFact, type FileFactsAnswer, type FileFactsOptions} from './file-facts.js';

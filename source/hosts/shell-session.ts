@@ -1,61 +1,108 @@
 // A persistent root shell on one SSH channel. Every exec on its own channel makes sshd set up a
 // session (PAM, logind) and sudo start again: about 50 ms per command, which is most of the time a
-// converged re-run takes. Here one shell, started once through sudo, runs the commands one after
-// another at about 1 ms each. Output comes back framed by byte counts, so any bytes are safe.
+// converged re-run takes. Here one shell, started once through sudo, runs the commands at about
+// 1 ms each. Output comes back framed by byte counts, so any bytes are safe.
 import type {ClientChannel} from 'ssh2';
 
 /**
- * The remote side. It reads `<length>\n<script>` requests, runs each script with sh in the
- * background (stdin /dev/null, output to files in a private directory), says `P <pid>` so the
- * caller can kill the process tree on a timeout, then `R <status>`, the two output sizes on a
- * line each, and the two outputs. Python runs the loop where there is one (python3, or RHEL's
+ * The remote side. It reads requests `X <id> <length>\n<script>` and runs each script with sh
+ * (stdin /dev/null, output to files in a private directory), says `P <id> <pid>` so the caller
+ * can kill the process tree on a timeout, then `R <id> <status>`, the two output sizes on a line
+ * each, and the two outputs. Python runs the loop where there is one (python3, or RHEL's
  * platform-python): it needs no process per command besides the command's own sh, where the
- * POSIX sh loop needs four (head, sh, stat, cat), and a process is what a command here mostly
- * costs. Both speak the same protocol; `head -c` never reads past the count.
+ * POSIX sh loop needs four (head, sh, stat, cat); and a process is what a command here mostly
+ * costs. The Python loop also runs several scripts at once (a thread each), so one shell serves
+ * a host's concurrent commands, and answers `F <id> <length>\n<JSON {paths, hash}>` itself, with
+ * the same facts FILE_FACTS_SCRIPT prints (see file-facts.ts), without starting any process.
+ * The first line says which loop runs: `READY py` or `READY sh`.
  */
 const PYTHON_LOOP = [
-  'import os, subprocess, sys, tempfile',
+  'import grp, hashlib, json, os, pwd, shutil, stat, subprocess, sys, tempfile, threading',
   'i = sys.stdin.buffer',
   'o = sys.stdout.buffer',
   'd = tempfile.mkdtemp()',
-  'c, fo, fe = (os.path.join(d, n) for n in ("c", "o", "e"))',
-  'o.write(b"READY\\n"); o.flush()',
-  'try:',
-  '    while True:',
-  '        line = i.readline()',
-  '        if not line:',
-  '            break',
-  '        script = i.read(int(line))',
+  'lock = threading.Lock()',
+  'def send(b):',
+  '    with lock:',
+  '        o.write(b); o.flush()',
+  'def reply(n, r, a, b):',
+  '    send(("R %s %d\\n%d\\n%d\\n" % (n, r, len(a), len(b))).encode() + a + b)',
+  'def name(db, n):',
+  '    try:',
+  '        return db(n)[0]',
+  '    except KeyError:',
+  '        return "UNKNOWN"',
+  'def fact(p, hash):',
+  '    try:',
+  '        st = os.lstat(p)',
+  '    except OSError:',
+  '        return "-"',
+  '    m = st.st_mode',
+  '    t = "file" if stat.S_ISREG(m) else "directory" if stat.S_ISDIR(m) else "symlink" if stat.S_ISLNK(m) else "other"',
+  '    h = "-"',
+  '    if t == "file" and hash:',
+  '        try:',
+  '            x = hashlib.sha256()',
+  '            with open(p, "rb") as f:',
+  '                for chunk in iter(lambda: f.read(1 << 20), b""):',
+  '                    x.update(chunk)',
+  '            h = x.hexdigest()',
+  '        except OSError:',
+  '            h = "?"',
+  '    return "%s %o %s %s %d %s" % (t, m & 0o7777, name(pwd.getpwuid, st.st_uid), name(grp.getgrgid, st.st_gid), st.st_size, h)',
+  'def facts(n, body):',
+  '    try:',
+  '        q = json.loads(body)',
+  '        a = "".join(fact(p, q["hash"]) + "\\n" for p in q["paths"]).encode()',
+  '        reply(n, 0, a, b"")',
+  '    except Exception as e:',
+  '        reply(n, 2, b"", str(e).encode())',
+  'def run(n, script):',
+  '    c, fo, fe = (os.path.join(d, x + n) for x in ("c", "o", "e"))',
+  '    try:',
   '        with open(c, "wb") as f:',
   '            f.write(script)',
   '        with open(fo, "wb") as out, open(fe, "wb") as err:',
   '            p = subprocess.Popen(["sh", c], stdin=subprocess.DEVNULL, stdout=out, stderr=err)',
-  '            o.write(("P %d\\n" % p.pid).encode()); o.flush()',
+  '            send(("P %s %d\\n" % (n, p.pid)).encode())',
   '            r = p.wait()',
   '        r = r if r >= 0 else 128 - r',
   '        with open(fo, "rb") as f:',
   '            a = f.read()',
   '        with open(fe, "rb") as f:',
   '            b = f.read()',
-  '        o.write(("R %d\\n%d\\n%d\\n" % (r, len(a), len(b))).encode() + a + b); o.flush()',
+  '        reply(n, r, a, b)',
+  '    except Exception as e:',
+  '        reply(n, 127, b"", str(e).encode())',
+  '    finally:',
+  '        for x in (c, fo, fe):',
+  '            if os.path.exists(x):',
+  '                os.unlink(x)',
+  'send(b"READY py\\n")',
+  'try:',
+  '    while True:',
+  '        line = i.readline()',
+  '        if not line:',
+  '            break',
+  '        kind, n, size = line.decode().split()',
+  '        body = i.read(int(size))',
+  '        work = facts if kind == "F" else run',
+  '        threading.Thread(target=work, args=(n, body), daemon=True).start()',
   'finally:',
-  '    for n in (c, fo, fe):',
-  '        if os.path.exists(n):',
-  '            os.unlink(n)',
-  '    os.rmdir(d)',
+  '    shutil.rmtree(d, ignore_errors=True)',
 ].join('\n');
 
-/** The same loop in POSIX sh, for hosts without Python (and for its tests). */
+/** The same loop in POSIX sh (one command at a time, scripts only), for hosts without Python and for its tests. */
 export const SHELL_SESSION_SCRIPT_SH = `d=$(mktemp -d) || exit 1
 trap 'rm -rf "$d"' EXIT
-echo READY
-while IFS= read -r n; do
+echo READY sh
+while read -r k id n; do
   head -c "$n" >"$d/c" || exit 1
   sh "$d/c" </dev/null >"$d/o" 2>"$d/e" &
   p=$!
-  echo "P $p"
+  echo "P $id $p"
   wait "$p"; r=$?
-  echo "R $r"
+  echo "R $id $r"
   stat -c %s "$d/o" "$d/e"
   cat "$d/o" "$d/e"
 done`;
@@ -66,6 +113,9 @@ export const SHELL_SESSION_SCRIPT = `for py in python3 /usr/libexec/platform-pyt
   if command -v "$py" >/dev/null 2>&1; then exec "$py" -c '${PYTHON_LOOP}'; fi
 done
 ${SHELL_SESSION_SCRIPT_SH}`;
+
+/** Scripts one Python loop runs at once; the sh loop runs one. */
+export const PYTHON_LOOP_CAPACITY = 12;
 
 export interface SessionResult {
   code: number;
@@ -87,16 +137,20 @@ export class SessionClosedError extends Error {
 }
 
 export class ShellSession {
-  private buffer = Buffer.alloc(0);
-  private pending?: Pending;
+  private buffer: Buffer = Buffer.alloc(0);
+  private readonly pending = new Map<string, Pending>();
+  private nextId = 1;
   private readyWaiter?: {resolve: () => void; reject: (error: Error) => void};
   private stderrText = '';
   private closedError?: Error;
-  busy = false;
+  /** Which loop answered: 'py' runs scripts concurrently and answers file facts itself. */
+  loop: 'py' | 'sh' = 'sh';
+  /** Requests a caller holds (ShellPool's bookkeeping). */
+  inUse = 0;
 
   private constructor(private readonly channel: ClientChannel) {
     channel.on('data', (chunk: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
+      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
       this.parse();
     });
     channel.stderr.on('data', (chunk: Buffer) => {
@@ -127,14 +181,29 @@ export class ShellSession {
     return this.closedError !== undefined;
   }
 
-  /** Run one script; `onPid` gets the remote PID as soon as it is known. One at a time. */
+  /** Requests this shell runs at once. */
+  get capacity(): number {
+    return this.loop === 'py' ? PYTHON_LOOP_CAPACITY : 1;
+  }
+
+  /** Run one script; `onPid` gets the remote PID as soon as it is known. */
   run(script: string, onPid: (pid: number) => void = () => {}): Promise<SessionResult> {
+    return this.request('X', Buffer.from(script), onPid);
+  }
+
+  /** The Python loop's file facts for `paths`: FILE_FACTS_SCRIPT's output, from no process at all. */
+  fileFacts(paths: string[], hash = true): Promise<SessionResult> {
+    if (this.loop !== 'py') return Promise.reject(new Error('file facts need the Python loop'));
+    return this.request('F', Buffer.from(JSON.stringify({paths, hash})), () => {});
+  }
+
+  private request(kind: 'X' | 'F', body: Buffer, onPid: (pid: number) => void): Promise<SessionResult> {
     if (this.closedError) return Promise.reject(this.closedError);
-    if (this.pending) return Promise.reject(new Error('shell session is busy'));
+    if (this.pending.size >= this.capacity) return Promise.reject(new Error('shell session is busy'));
+    const id = String(this.nextId++);
     return new Promise((resolve, reject) => {
-      this.pending = {resolve, reject, onPid};
-      const body = Buffer.from(script);
-      this.channel.write(Buffer.concat([Buffer.from(`${body.length}\n`), body]));
+      this.pending.set(id, {resolve, reject, onPid});
+      this.channel.write(Buffer.concat([Buffer.from(`${kind} ${id} ${body.length}\n`), body]));
     });
   }
 
@@ -149,9 +218,9 @@ export class ShellSession {
     this.closedError = error;
     this.readyWaiter?.reject(error);
     this.readyWaiter = undefined;
-    const pending = this.pending;
-    this.pending = undefined;
-    pending?.reject(error);
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    pending.forEach((p) => p.reject(error));
   }
 
   private takeLine(): string | undefined {
@@ -162,63 +231,65 @@ export class ShellSession {
     return line;
   }
 
+  private protocolError(what: string): void {
+    this.fail(new SessionClosedError(`the remote shell sent ${what}`));
+    this.channel.close();
+  }
+
   private parse(): void {
     for (;;) {
       if (this.readyWaiter) {
         const line = this.takeLine();
         if (line === undefined) return;
-        if (line === 'READY') {
+        const m = /^READY(?: (py|sh))?$/.exec(line.trim());
+        if (m) {
+          this.loop = m[1] === 'py' ? 'py' : 'sh';
           this.readyWaiter.resolve();
           this.readyWaiter = undefined;
         }
         continue;
       }
-      if (!this.pending) return;
       const nl = this.buffer.indexOf(0x0a);
       if (nl < 0) return;
-      const head = this.buffer.subarray(0, nl).toString('latin1');
-      if (head.startsWith('P ')) {
+      const head = this.buffer.subarray(0, nl).toString('latin1').trim();
+      const pid = /^P (\S+) (\d+)$/.exec(head);
+      if (pid) {
         this.takeLine();
-        this.pending.onPid(Number(head.slice(2)));
+        this.pending.get(pid[1]!)?.onPid(Number(pid[2]));
         continue;
       }
-      const m = /^R (\d+)$/.exec(head.trim());
-      if (!m) {
-        this.fail(new SessionClosedError(`the remote shell sent something unexpected: ${head.slice(0, 80)}`));
-        this.channel.close();
-        return;
-      }
+      const m = /^R (\S+) (\d+)$/.exec(head);
+      if (!m) return this.protocolError(`something unexpected: ${head.slice(0, 80)}`);
       // Then the two sizes, a line each.
       const nl2 = this.buffer.indexOf(0x0a, nl + 1);
       const nl3 = nl2 < 0 ? -1 : this.buffer.indexOf(0x0a, nl2 + 1);
       if (nl3 < 0) return; // wait for the rest
       const outLength = Number(this.buffer.subarray(nl + 1, nl2).toString('latin1').trim());
       const errLength = Number(this.buffer.subarray(nl2 + 1, nl3).toString('latin1').trim());
-      if (!Number.isInteger(outLength) || !Number.isInteger(errLength)) {
-        this.fail(new SessionClosedError('the remote shell sent output sizes that are not numbers'));
-        this.channel.close();
-        return;
-      }
+      if (!Number.isInteger(outLength) || !Number.isInteger(errLength)) return this.protocolError('output sizes that are not numbers');
       if (this.buffer.length < nl3 + 1 + outLength + errLength) return; // wait for the rest
       const start = nl3 + 1;
       const stdout = Buffer.from(this.buffer.subarray(start, start + outLength));
       const stderr = Buffer.from(this.buffer.subarray(start + outLength, start + outLength + errLength));
       this.buffer = this.buffer.subarray(start + outLength + errLength);
-      const pending = this.pending;
-      this.pending = undefined;
-      pending.resolve({code: Number(m[1]), stdout, stderr});
+      const pending = this.pending.get(m[1]!);
+      if (!pending) return this.protocolError(`a result for a request it was not given (${m[1]})`);
+      this.pending.delete(m[1]!);
+      pending.resolve({code: Number(m[2]), stdout, stderr});
     }
   }
 }
 
 /**
- * Up to `max` shells of one kind (root, or the login user), started on demand and reused. When
- * one cannot start for a reason other than `isFatal` (e.g. no mktemp on the host), the pool turns
- * itself off and acquire() answers undefined: the caller then uses a channel per command.
+ * Up to `max` shells of one kind (root, or the login user), started on demand and reused; a shell
+ * takes as many requests at once as its loop runs (ShellSession.capacity), and another starts only
+ * when every shell is full, so a host with Python needs one. When one cannot start for a reason
+ * other than `isFatal` (e.g. no mktemp on the host), the pool turns itself off and acquire()
+ * answers undefined: the caller then uses a channel per command.
  */
 export class ShellPool {
   private shells: ShellSession[] = [];
-  private starting = 0;
+  private starting = false;
   private waiters: (() => void)[] = [];
   private off = false;
 
@@ -232,25 +303,26 @@ export class ShellPool {
     for (;;) {
       if (this.off) return undefined;
       this.shells = this.shells.filter((s) => !s.closed);
-      const idle = this.shells.find((s) => !s.busy);
-      if (idle) {
-        idle.busy = true;
-        return idle;
+      const free = this.shells.find((s) => s.inUse < s.capacity);
+      if (free) {
+        free.inUse++;
+        return free;
       }
-      if (this.shells.length + this.starting < this.max) {
-        this.starting++;
+      // One start at a time: until a shell answers, its capacity (and so the need for another) is unknown.
+      if (!this.starting && this.shells.length < this.max) {
+        this.starting = true;
         try {
           const shell = await this.start();
-          shell.busy = true;
+          shell.inUse++;
           this.shells.push(shell);
           return shell;
         } catch (error) {
           if (this.isFatal(error)) throw error;
           this.off = true;
-          this.waiters.splice(0).forEach((w) => w());
           return undefined;
         } finally {
-          this.starting--;
+          this.starting = false;
+          this.waiters.splice(0).forEach((w) => w());
         }
       }
       await new Promise<void>((r) => this.waiters.push(r));
@@ -258,7 +330,7 @@ export class ShellPool {
   }
 
   release(shell: ShellSession): void {
-    shell.busy = false;
+    shell.inUse--;
     this.waiters.shift()?.();
   }
 

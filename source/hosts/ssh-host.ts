@@ -52,9 +52,10 @@ export class SshHost implements Host {
   private privilegePromise?: Promise<Privilege>;
   private sudoPasswordPromise?: Promise<string>;
   private lost?: Error;
-  // sshd allows 10 sessions per connection (MaxSessions): 3 persistent root shells and 1 of the
-  // login user, 3 for commands on their own channel, 1 for SFTP, 1 for kills, and 1 spare for
-  // sessions sshd has not freed yet.
+  // sshd allows 10 sessions per connection (MaxSessions): up to 3 persistent root shells (one
+  // where the loop is Python: it runs commands concurrently) and 1 of the login user, 3 for
+  // commands on their own channel, 1 for SFTP, 1 for kills, and 1 spare for sessions sshd has
+  // not freed yet.
   private readonly commandSlots = pLimit(3);
   private readonly killSlots = pLimit(1);
   private readonly shells = {
@@ -282,9 +283,41 @@ export class SshHost implements Host {
     });
   }
 
-  /** Start every root shell now, while the caller does other work, so a burst of commands does not wait for them. */
+  /** Start the root shell now, while the caller does other work, so a burst of commands does not wait for it. */
   async warmUp(): Promise<void> {
-    await Promise.all(Array.from({length: ROOT_SHELLS}, () => this.exec('true', {sudo: true})));
+    await this.exec('true', {sudo: true});
+  }
+
+  async fileFacts(paths: string[], options: {sudo?: boolean; hash?: boolean; timeoutMs?: number; signal?: AbortSignal} = {}): Promise<string | undefined> {
+    const pool = options.sudo ? this.shells.root : this.shells.user;
+    const shell = await pool.acquire();
+    if (!shell) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const onAbort = () => shell.close();
+    try {
+      if (shell.loop !== 'py') return undefined;
+      // Nothing to kill here (no process): a hung read (a dead NFS mount) costs the shell, not the run.
+      if (options.timeoutMs) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          shell.close();
+        }, options.timeoutMs);
+      }
+      options.signal?.addEventListener('abort', onAbort, {once: true});
+      const result = await shell.fileFacts(paths, options.hash !== false);
+      if (result.code !== 0) throw new HostCommandError(this.name, `${this.name}: file facts failed: ${result.stderr.toString('utf8').trim()}`);
+      return result.stdout.toString('utf8');
+    } catch (error) {
+      if (this.lost) throw new HostUnreachableError(this.name, `${this.name}: the SSH connection was lost (${this.lost.message})`);
+      if (error instanceof HostCommandError) throw error;
+      const why = options.signal?.aborted ? 'was cancelled' : timedOut ? 'timed out (the shell was closed)' : (error as Error).message;
+      throw new HostCommandError(this.name, `${this.name}: file facts ${why}`, {cause: error});
+    } finally {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      pool.release(shell);
+    }
   }
 
   private async startShell(asRoot: boolean): Promise<ShellSession> {

@@ -125,8 +125,7 @@ async function readIfPresent(host: Host, path: string): Promise<string | undefin
 }
 
 async function hostFacts(host: Host): Promise<{os: OsInfo; facts: HostFacts}> {
-  const os = await detectOs(host);
-  const mem = await host.exec("awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo");
+  const [os, mem] = await Promise.all([detectOs(host), host.exec("awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo")]);
   const memoryMb = Number.parseInt(mem.stdout.trim(), 10);
   if (!Number.isFinite(memoryMb) || memoryMb <= 0) throw new Error(`${host.name}: cannot read the memory size from /proc/meminfo`);
   return {os, facts: {memoryMb}};
@@ -164,10 +163,11 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
     // while this machine reads the archives and certificates.
     for (const host of hosts.values()) void host.warmUp?.().catch(() => undefined);
 
-    // Facts of every host, in parallel.
+    // What the steps need, all at once: every host's facts, the archives, the certificates and
+    // secrets already on the servers (each a round trip or a local read; none waits for another).
     const os = new Map<string, OsInfo>();
     const facts = new Map<string, HostFacts>();
-    await Promise.all(
+    const gatherFacts = Promise.all(
       profile.hosts.map(async spec => {
         const found = await hostFacts(hostOf(spec.name));
         os.set(spec.name, found.os);
@@ -175,26 +175,26 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
         log.write(`[${spec.name}] ${found.os.id} ${found.os.versionId}, ${found.facts.memoryMb} MB`);
       }),
     );
-
     say(`Archives: ${profile.artifacts.source}${profile.artifacts.source === 'bundle' ? ` (${profile.artifacts.bundleFile})` : ''}`);
-    const artifacts = await options.providers.artifacts(profile, set, line => log.write(line));
-
     const apHost = hostOf(firstApHost(profile).name);
     const webName = hostsWithRole(profile, 'web')[0]?.name;
-    const existing: ExistingTls = {};
-    if (webName) {
-      existing.serverCert = await readIfPresent(hostOf(webName), PATHS.serverCert);
-      existing.serverKey = await readIfPresent(hostOf(webName), PATHS.serverKey);
-    }
-    existing.unitCert = await readIfPresent(apHost, PATHS.unitCert);
-    existing.unitKey = await readIfPresent(apHost, PATHS.unitKey);
+    const webHost = webName ? hostOf(webName) : undefined;
+    const [, artifacts, serverCert, serverKey, unitCert, unitKey, unitSecrets, bootstrapped] = await Promise.all([
+      gatherFacts,
+      options.providers.artifacts(profile, set, line => log.write(line)),
+      webHost && readIfPresent(webHost, PATHS.serverCert),
+      webHost && readIfPresent(webHost, PATHS.serverKey),
+      readIfPresent(apHost, PATHS.unitCert),
+      readIfPresent(apHost, PATHS.unitKey),
+      loadOrCreateUnitSecrets(apHost, {checkOnly: options.checkOnly ?? false}),
+      readBootstrapMarker({host: apHost}),
+    ]);
+    const existing: ExistingTls = {serverCert, serverKey, unitCert, unitKey};
     const tls = await options.providers.tls(profile, existing, line => log.write(line));
     registerSecret(tls.serverKey);
     registerSecret(tls.unitKey);
-
-    const {secrets, created} = await loadOrCreateUnitSecrets(apHost, {checkOnly: options.checkOnly ?? false});
+    const {secrets, created} = unitSecrets;
     log.write(created ? 'unit secrets made (secret16, salt, master token)' : 'unit secrets read back from the AP server');
-    const bootstrapped = await readBootstrapMarker({host: apHost});
 
     let newAdminPassword: string | undefined;
     const steps = installSteps(profile, plan, {

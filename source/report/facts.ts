@@ -168,6 +168,22 @@ function probeCommand(p: Probe, i: number): string {
   }
 }
 
+/**
+ * Prints `<pid> <unit> <comm>` for each /proc/<pid>/cgroup file given: the unit from the first
+ * line of the systemd hierarchy (cgroup v1 name=systemd, or v2's single line), comm beside it.
+ */
+const PIDS_AWK = `FNR == 1 { if (p != "") print p, u, c; split(FILENAME, a, "/"); p = a[3]; u = ""; got = 0; c = ""; f = "/proc/" p "/comm"; getline c < f; close(f) }
+!got && ($2 == "name=systemd" || $2 == "") { u = $3; sub(/.*\\//, "", u); got = 1 }
+END { if (p != "") print p, u, c }`;
+
+/**
+ * Whether a certificate and its key belong together (openssl, four processes), kept in the report
+ * cache with both files' identity (inode, size, mtime, ctime), so it runs again only when either changed.
+ */
+function keyMatch(cert: string, key: string, cacheName: string): string {
+  return `if has openssl && [ -r ${q(cert)} ] && [ -r ${q(key)} ]; then cached "$(stat -c '%d %i %s %Y %Z' -- ${q(cert)} ${q(key)} | tr '\\n' ' ')" ${cacheName} key_match ${q(cert)} ${q(key)}; fi`;
+}
+
 /** Where the report keeps slow facts on the host, each with the state it was computed from. */
 export const REPORT_CACHE_DIR = `${STATE_DIR}/report-cache`;
 
@@ -195,6 +211,7 @@ export function reportScript(options: ReportScriptOptions): string {
     // state they come from, and computed again only when that state changed.
     `C=${q(REPORT_CACHE_DIR)}`,
     `cached() { k=$1; f="$C/$2"; shift 2; if [ "$(head -n 1 "$f" 2>/dev/null)" = "$k" ]; then tail -n +2 "$f"; else o=$("$@"); r=$?; if [ $r -eq 0 ] && mkdir -p "$C" 2>/dev/null; then printf '%s\n%s\n' "$k" "$o" >"$f.$$" 2>/dev/null && mv -f "$f.$$" "$f" 2>/dev/null; fi; printf '%s\n' "$o"; fi; }`,
+    `key_match() { a=$(openssl x509 -noout -pubkey -in "$1" 2>/dev/null | openssl sha256 2>/dev/null); b=$(openssl pkey -pubout -in "$2" 2>/dev/null | openssl sha256 2>/dev/null); if [ -n "$a" ] && [ "$a" = "$b" ]; then echo 'match yes'; else echo 'match no'; fi; }`,
     '# --- slow parts, in the background',
   );
   if (names) add(`( for n in ${names}; do printf '%s' "$n"; $TO3 getent ahosts "$n" 2>/dev/null | awk '{print $1}' | sort -u | tr '\\n' ' ' | sed 's/^/ /'; echo; done ) >"$d/res" 2>/dev/null &`);
@@ -234,8 +251,10 @@ export function reportScript(options: ReportScriptOptions): string {
     add(`s services; systemctl show -p Id -p LoadState -p ActiveState -p SubState -p UnitFileState -p After -p Wants -p RequiresMountsFor -- ${units} 2>/dev/null`);
   }
   add(
-    "s listen; if has ss; then ss -Htlnp 2>/dev/null; else echo '#no-ss'; fi",
-    `s pids; for pid in $(ss -Htlnp 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -un); do printf '%s %s %s\\n' "$pid" "$(awk -F: '$2 == "name=systemd" || $2 == "" {print $3}' /proc/$pid/cgroup 2>/dev/null | head -1 | sed 's#.*/##')" "$(cat /proc/$pid/comm 2>/dev/null)"; done`,
+    "s listen; if has ss; then LS=$(ss -Htlnp 2>/dev/null); [ -n \"$LS\" ] && printf '%s\\n' \"$LS\"; else echo '#no-ss'; fi",
+    // Each listener's systemd unit and command name, by one awk over all their /proc entries.
+    `s pids; set --; for pid in $(printf '%s\\n' "$LS" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -un); do [ -r "/proc/$pid/cgroup" ] && set -- "$@" "/proc/$pid/cgroup"; done`,
+    `[ $# -gt 0 ] && awk -F: ${q(PIDS_AWK)} "$@" 2>/dev/null`,
     "s addrs; if has ip; then ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; else hostname -I 2>/dev/null | tr ' ' '\\n'; fi",
     `s df; for p in ${disks}; do x=$p; while [ ! -e "$x" ]; do x=$(dirname "$x"); done; printf '%s %s ' "$p" "$x"; df -Pk "$x" 2>/dev/null | awk 'NR == 2 {print $(NF-4), $(NF-2), $NF}'; done`,
   );
@@ -272,7 +291,7 @@ export function reportScript(options: ReportScriptOptions): string {
       `s nginx; o=$(nginx -T 2>&1); printf 'rc %s\\n' "$?"; printf '%s\\n' "$o" | grep -m1 -E 'emerg|\\[error\\]' | sed 's/^/error /'`,
       `printf '%s\\n' "$o" | awk '/^# configuration file / {f = $4; sub(/:$/, "", f)} /^[ \\t]*ssl_protocols[ \\t]/ {l = $0; sub(/^[ \\t]*ssl_protocols[ \\t]+/, "", l); sub(/;.*$/, "", l); print "protocols " f " " l}'`,
       `s servercert; cat ${q(PATHS.serverCert)} 2>/dev/null`,
-      `s serverkey; if has openssl && [ -r ${q(PATHS.serverCert)} ] && [ -r ${q(PATHS.serverKey)} ]; then a=$(openssl x509 -noout -pubkey -in ${q(PATHS.serverCert)} 2>/dev/null | openssl sha256 2>/dev/null); b=$(openssl pkey -pubout -in ${q(PATHS.serverKey)} 2>/dev/null | openssl sha256 2>/dev/null); if [ -n "$a" ] && [ "$a" = "$b" ]; then echo 'match yes'; else echo 'match no'; fi; fi`,
+      `s serverkey; ${keyMatch(PATHS.serverCert, PATHS.serverKey, 'server-key-match')}`,
     );
   }
   if (ap) {
@@ -280,7 +299,7 @@ export function reportScript(options: ReportScriptOptions): string {
       `s unitconfig; if [ -r ${q(PATHS.unitConfig)} ]; then echo '#present'; awk ${q(MASK_AWK)} ${q(PATHS.unitConfig)}; fi`,
       `s unitcert; cat ${q(PATHS.unitCert)} 2>/dev/null`,
       `s unitkey; head -1 ${q(PATHS.unitKey)} 2>/dev/null | tr -d '\\r' | grep -E '^-----(BEGIN|END) [A-Z0-9 ]+-----$' | sed 's/^/header /'`,
-      `if has openssl && [ -r ${q(PATHS.unitCert)} ] && [ -r ${q(PATHS.unitKey)} ]; then a=$(openssl x509 -noout -pubkey -in ${q(PATHS.unitCert)} 2>/dev/null | openssl sha256 2>/dev/null); b=$(openssl pkey -pubout -in ${q(PATHS.unitKey)} 2>/dev/null | openssl sha256 2>/dev/null); if [ -n "$a" ] && [ "$a" = "$b" ]; then echo 'match yes'; else echo 'match no'; fi; fi`,
+      keyMatch(PATHS.unitCert, PATHS.unitKey, 'unit-key-match'),
       `s extensions; E=${q(PATHS.extensionsDir)}; [ -d "$E" ] && echo '#dir'`,
       `for f in "$E"/*.jar; do [ -e "$f" ] || continue; v=; has unzip && v=$(unzip -p "$f" 'META-INF/maven/io.personium/*/pom.properties' 2>/dev/null | sed -n 's/^version=//p' | head -1); [ -n "$v" ] || { has unzip && v=$(unzip -p "$f" META-INF/MANIFEST.MF 2>/dev/null | tr -d '\\r' | sed -n 's/^Implementation-Version: *//p' | head -1); }; if [ -z "$v" ]; then w=$(sha256sum < "$f" | cut -d' ' -f1); for c in ${q(REMOTE_ARTIFACT_DIR)}/personium-ex-*.jar; do [ -e "$c" ] && [ "$(sha256sum < "$c" | cut -d' ' -f1)" = "$w" ] && v="file:\${c##*/}"; done; fi; printf 'jar %s %s\\n' "\${f##*/}" "$v"; done`,
       `for f in "$E"/Ext_*.properties; do [ -e "$f" ] && printf 'props %s\\n' "\${f##*/}"; done`,

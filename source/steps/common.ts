@@ -4,7 +4,7 @@
 // Each one looks first, changes only what differs and honours check mode.
 import {basename} from 'node:path';
 import {REMOTE_ARTIFACT_DIR, type LocalArtifact} from '../artifacts/types.js';
-import {run, ensureService, type ServiceSpec} from '../executor/primitives.js';
+import {run, ensureService, fileFacts, fileSha256, pathsExist, type ServiceSpec} from '../executor/primitives.js';
 import {StepError, type StepContext} from '../executor/types.js';
 import {shellQuote as q} from '../hosts/quote.js';
 import {PATHS} from '../plan/paths.js';
@@ -18,30 +18,38 @@ export function warn(ctx: StepContext, message: string): void {
   ctx.log(`warning: ${message}`);
 }
 
+/**
+ * A per-host fact, looked up once for the run: steps that start together (the converged check
+ * runs them all at once) share the one lookup in flight instead of each running its own.
+ */
+function memoized<T>(ctx: StepContext, key: string, lookup: () => Promise<T>): Promise<T> {
+  const cached = ctx.memo.get(key) as Promise<T> | undefined;
+  if (cached) return cached;
+  const pending = lookup();
+  ctx.memo.set(key, pending);
+  pending.catch(() => ctx.memo.delete(key));
+  return pending;
+}
+
 /** Whether the host is a container (systemd-detect-virt -c); cached per host for the run. */
-export async function inContainer(ctx: StepContext): Promise<boolean> {
-  const cached = ctx.memo.get('in-container');
-  if (typeof cached === 'boolean') return cached;
-  const result = await run(ctx, 'systemd-detect-virt -c -q', {allowFail: true});
-  const value = result.code === 0;
-  ctx.memo.set('in-container', value);
-  return value;
+export function inContainer(ctx: StepContext): Promise<boolean> {
+  return memoized(ctx, 'in-container', async () => (await run(ctx, 'systemd-detect-virt -c -q', {allowFail: true})).code === 0);
 }
 
 /**
  * JAVA_HOME of the JDK 17 on the host, found from the `java` on its PATH (readlink -f), so a
  * distribution that puts it elsewhere still works. Falls back to the distribution's usual path
- * when Java is not installed yet (check mode before the JDK step).
+ * when Java is not installed yet (check mode before the JDK step); that answer is not kept, so
+ * the steps after the JDK's installation look again.
  */
 export async function detectJavaHome(ctx: StepContext): Promise<string> {
-  const cached = ctx.memo.get('java-home');
-  if (typeof cached === 'string') return cached;
-  const result = await run(ctx, 'j=$(readlink -f "$(command -v java)" 2>/dev/null) && [ -x "$j" ] && dirname "$(dirname "$j")"', {allowFail: true});
-  const found = result.stdout.trim();
-  if (result.code === 0 && found.startsWith('/')) {
-    ctx.memo.set('java-home', found);
-    return found;
-  }
+  const found = await memoized(ctx, 'java-home', async () => {
+    const result = await run(ctx, 'j=$(readlink -f "$(command -v java)" 2>/dev/null) && [ -x "$j" ] && dirname "$(dirname "$j")"', {allowFail: true});
+    const home = result.stdout.trim();
+    return result.code === 0 && home.startsWith('/') ? home : undefined;
+  });
+  if (found) return found;
+  ctx.memo.delete('java-home');
   return defaultJavaHome(ctx.os);
 }
 
@@ -56,14 +64,13 @@ export function remoteArtifactPath(artifact: LocalArtifact): string {
  */
 export async function ensureArtifact(ctx: StepContext, artifact: LocalArtifact): Promise<boolean> {
   const path = remoteArtifactPath(artifact);
-  const probe = await run(ctx, `sha256sum -- ${q(path)} 2>/dev/null`, {allowFail: true});
-  if (probe.code === 0 && probe.stdout.split(' ')[0] === artifact.sha256) return false;
-  ctx.changed(`${path}${probe.code === 0 ? '' : ' (new)'}`);
+  const [now] = await fileFacts(ctx, [path]);
+  if (now?.sha256 === artifact.sha256) return false;
+  ctx.changed(`${path}${now ? '' : ' (new)'}`);
   if (ctx.checkOnly) return true;
   await run(ctx, `install -d -m 755 -- ${q(REMOTE_ARTIFACT_DIR)}`);
   await ctx.host.upload({localPath: artifact.path}, path, {mode: 0o644, owner: 'root', group: 'root', sudo: true});
-  const check = await run(ctx, `sha256sum -- ${q(path)}`);
-  if (check.stdout.split(' ')[0] !== artifact.sha256) throw new StepError(`${basename(path)} arrived damaged (SHA-256 differs); run again`, `sha256sum ${path}`);
+  if ((await fileSha256(ctx, path)) !== artifact.sha256) throw new StepError(`${basename(path)} arrived damaged (SHA-256 differs); run again`, `sha256sum ${path}`);
   return true;
 }
 
@@ -107,8 +114,8 @@ export async function ensureOwner(ctx: StepContext, path: string, owner: string,
 
 /** Remove a path (file or tree) when it exists. */
 export async function ensureAbsent(ctx: StepContext, path: string): Promise<boolean> {
-  const probe = await run(ctx, `test -e ${q(path)} || test -L ${q(path)}`, {allowFail: true});
-  if (probe.code !== 0) return false;
+  const [exists] = await pathsExist(ctx, [path]);
+  if (!exists) return false;
   ctx.changed(`${path} removed`);
   if (!ctx.checkOnly) await run(ctx, `rm -rf -- ${q(path)}`);
   return true;
@@ -146,8 +153,8 @@ export async function markRestart(ctx: StepContext, service: string): Promise<vo
 }
 
 async function restartPending(ctx: StepContext, service: string): Promise<boolean> {
-  const probe = await run(ctx, `test -e ${q(`${PENDING_DIR}/${service}`)}`, {allowFail: true});
-  return probe.code === 0;
+  const [pending] = await pathsExist(ctx, [`${PENDING_DIR}/${service}`]);
+  return pending!;
 }
 
 async function clearRestart(ctx: StepContext, service: string): Promise<void> {

@@ -2,7 +2,7 @@
 // extensions no longer in the profile are removed; a change restarts Tomcat.
 import {readFileSync} from 'node:fs';
 import type {LocalArtifact} from '../artifacts/types.js';
-import {ensureFile, run} from '../executor/primitives.js';
+import {ensureFile, fileSha256, run} from '../executor/primitives.js';
 import type {StepContext} from '../executor/types.js';
 import {shellQuote as q} from '../hosts/quote.js';
 import {PATHS} from '../plan/paths.js';
@@ -29,8 +29,7 @@ export async function installExtensions(ctx: StepContext, plan: ExtensionsPlan):
   for (const {name, archive} of plan.jars) {
     await ensureArtifact(ctx, archive);
     const target = extensionJarPath(name);
-    const probe = await run(ctx, `sha256sum -- ${q(target)} 2>/dev/null`, {allowFail: true});
-    if (probe.code === 0 && probe.stdout.split(' ')[0] === archive.sha256) continue;
+    if ((await fileSha256(ctx, target)) === archive.sha256) continue;
     ctx.changed(`${target} (${archive.ref.fileName})`);
     restart = true;
     if (!ctx.checkOnly) await run(ctx, `install -m 644 -o root -g ${q(user)} -- ${q(remoteArtifactPath(archive))} ${q(target)}`);

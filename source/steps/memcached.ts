@@ -1,7 +1,7 @@
 // memcached: two instances of the distribution's binary, lock (11211) and cache (11212), on
 // loopback or the private address. The distribution's own memcached service (which listens on
 // 11211 too) is stopped and disabled.
-import {ensureFile, run, waitForPort} from '../executor/primitives.js';
+import {ensureFile, run, unitStates, waitForPort, type UnitState} from '../executor/primitives.js';
 import type {StepContext} from '../executor/types.js';
 import {PORTS, type UnitContext} from './render/context.js';
 import {renderUnitFile, unitName, unitPath} from './render/systemd.js';
@@ -9,8 +9,7 @@ import {afterUnitChange, ensureRunning} from './common.js';
 
 export async function installMemcached(ctx: StepContext, unit: UnitContext): Promise<void> {
   // The package's default instance would take 11211.
-  const stock = await run(ctx, 'systemctl is-enabled memcached.service 2>/dev/null; systemctl is-active memcached.service 2>/dev/null', {allowFail: true});
-  const [enabled = '', active = ''] = stock.stdout.trim().split('\n');
+  const [{enabled, active}] = (await unitStates(ctx, ['memcached.service'])) as [UnitState];
   if (enabled === 'enabled' || active === 'active') {
     ctx.changed('the distribution\'s memcached.service stopped and disabled');
     if (!ctx.checkOnly) await run(ctx, 'systemctl disable --now memcached.service');

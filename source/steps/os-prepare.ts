@@ -1,7 +1,7 @@
 // OS preparation: the distribution packages every role on the host needs (installed early, so
 // hosts work in parallel), service users, open-file limits, time sync and the tool's marked block
 // in /etc/hosts. Never a full upgrade, never a whole system file rewritten.
-import {ensureFile, ensurePackages, run} from '../executor/primitives.js';
+import {ensureFile, ensurePackages, run, unitStates, type UnitState} from '../executor/primitives.js';
 import type {StepContext} from '../executor/types.js';
 import {shellQuote as q} from '../hosts/quote.js';
 import {PATHS} from '../plan/paths.js';
@@ -58,8 +58,8 @@ const TIME_SERVICES = ['chrony', 'chronyd', 'systemd-timesyncd', 'ntp', 'ntpsec'
  * ConditionVirtualization skips it there): enabled, not a failure.
  */
 async function ensureTimeSync(ctx: StepContext): Promise<void> {
-  const active = await run(ctx, `for s in ${TIME_SERVICES.join(' ')}; do if systemctl is-active -q "$s" 2>/dev/null; then echo "$s"; exit 0; fi; done; exit 1`, {allowFail: true});
-  if (active.code === 0) return;
+  const states = await unitStates(ctx, TIME_SERVICES);
+  if (states.some(state => state.active === 'active')) return;
   const [pkg, service] = ctx.os.family === 'debian' ? ['systemd-timesyncd', 'systemd-timesyncd'] : ['chrony', 'chronyd'];
   const installedOther =
     ctx.os.family === 'debian'
@@ -68,22 +68,22 @@ async function ensureTimeSync(ctx: StepContext): Promise<void> {
   const chosen = installedOther.stdout.trim();
   if (!chosen) await ensurePackages(ctx, [pkg]);
   const unit = chosen ? (chosen === 'chrony' ? 'chrony' : chosen) : service;
-  const enabled = await run(ctx, `systemctl is-enabled ${q(unit)} 2>/dev/null`, {allowFail: true});
-  if (!['enabled', 'static', 'alias', 'indirect'].includes(enabled.stdout.trim())) {
+  // Asked again when the package was just installed (or the unit is not one of the list).
+  const known = TIME_SERVICES.indexOf(unit);
+  const before = known >= 0 && (ctx.checkOnly || chosen) ? states[known]! : (await unitStates(ctx, [unit]))[0]!;
+  if (!['enabled', 'static', 'alias', 'indirect'].includes(before.enabled)) {
     ctx.changed(`${unit} enabled`);
     if (!ctx.checkOnly) await run(ctx, `systemctl enable ${q(unit)}`, {allowFail: true});
   }
   if (ctx.checkOnly) {
     // A start would make it active unless its conditions exclude this system (seen at the last start).
-    const condition = await run(ctx, `systemctl show -p ConditionResult --value ${q(unit)}`, {allowFail: true});
-    if (condition.stdout.trim() !== 'no') ctx.changed(`${unit} started`);
+    if (before.condition !== 'no') ctx.changed(`${unit} started`);
     return;
   }
   await run(ctx, `systemctl start ${q(unit)}`, {allowFail: true});
-  const now = await run(ctx, `systemctl is-active ${q(unit)}; systemctl show -p ConditionResult --value ${q(unit)}`, {allowFail: true});
-  const [state = '', condition = ''] = now.stdout.trim().split('\n');
-  if (state === 'active') ctx.changed(`${unit} started`);
-  else warn(ctx, `${unit} is enabled but cannot run here${condition === 'no' ? ' (its conditions exclude this system, e.g. a container that may not set the clock)' : ''}; the host clock must be kept in sync by the machine it runs on`);
+  const [now] = (await unitStates(ctx, [unit])) as [UnitState];
+  if (now.active === 'active') ctx.changed(`${unit} started`);
+  else warn(ctx, `${unit} is enabled but cannot run here${now.condition === 'no' ? ' (its conditions exclude this system, e.g. a container that may not set the clock)' : ''}; the host clock must be kept in sync by the machine it runs on`);
 }
 
 /** The tool's block in /etc/hosts, the rest of the file kept byte for byte. */

@@ -1,7 +1,7 @@
 // Personium core and engine: directories, the unit config with every key the version needs,
 // logback, the unit certificate and key, and the two wars deployed into Tomcat.
 import type {LocalArtifact} from '../artifacts/types.js';
-import {ensureDirectory, ensureFile, run} from '../executor/primitives.js';
+import {ensureDirectory, ensureFile, fileSha256, run} from '../executor/primitives.js';
 import type {StepContext} from '../executor/types.js';
 import {shellQuote as q} from '../hosts/quote.js';
 import {PATHS} from '../plan/paths.js';
@@ -51,8 +51,7 @@ export async function ensureUnitConfig(ctx: StepContext, unit: UnitContext): Pro
 async function deployWar(ctx: StepContext, archive: LocalArtifact, context: string): Promise<boolean> {
   await ensureArtifact(ctx, archive);
   const war = `${PATHS.webapps}/${context}.war`;
-  const probe = await run(ctx, `sha256sum -- ${q(war)} 2>/dev/null`, {allowFail: true});
-  if (probe.code === 0 && probe.stdout.split(' ')[0] === archive.sha256) return false;
+  if ((await fileSha256(ctx, war)) === archive.sha256) return false;
   ctx.changed(`${war} (${archive.ref.fileName})`);
   if (ctx.checkOnly) return true;
   // Tomcat must not see a half-copied war or keep serving the old exploded one.

@@ -85,7 +85,7 @@ function covered(intervals: Interval[]): number {
  * lines of a command's output carry no timestamp). A package manager command lasts from its
  * `$ …` line to the next timestamped line of the same host (its output, written when it ends,
  * or the next command). An archive upload is not logged as a command: it lies between the
- * `$ install -d … <artifact dir>` line and the `$ sha256sum -- <artifact>` check after it.
+ * `$ install -d … <artifact dir>` line and the next command (the check of the file's SHA-256).
  * Hosts work in parallel, so the sums are of wall-clock time (overlaps counted once).
  */
 export function waitingInLog(text: string): Waiting {
@@ -104,8 +104,9 @@ export function waitingInLog(text: string): Waiting {
       const entry = entries[i]!;
       if (PACKAGE_COMMAND.test(entry.text)) packages.push([entry.at, entries[i + 1]!.at]);
       if (entry.text.startsWith('$ install -d -m 755 -- ') && entry.text.includes(REMOTE_ARTIFACT_DIR)) {
-        // From the directory's mkdir (a round trip, counted in) to the check after the upload.
-        const check = entries.findIndex((e, j) => j > i && e.text.startsWith('$ sha256sum -- '));
+        // From the directory's mkdir (a round trip, counted in) to the check after the upload
+        // (the next command: the upload itself is not logged as one).
+        const check = entries.findIndex((e, j) => j > i && e.text.startsWith('$ '));
         if (check > i) uploads.push([entry.at, entries[check]!.at]);
       }
     }

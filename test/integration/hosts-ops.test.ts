@@ -10,6 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createConnector} from '../../source/hosts/connect.js';
 import {HostAuthError, HostCommandError} from '../../source/hosts/errors.js';
 import {sh} from '../../source/hosts/quote.js';
+import {fileFactsCommand, parseFileFacts, readFileFacts} from '../../source/hosts/file-facts.js';
 import type {SshHost} from '../../source/hosts/ssh-host.js';
 import type {ConnectOptions, HostEvent} from '../../source/hosts/spec.js';
 import {sudoersLine, wrapSudo} from '../../source/hosts/sudo.js';
@@ -215,6 +216,30 @@ describe.skipIf(!available.ok)('commands and files on real hosts', () => {
       const r = await deploy.exec(`printf 'a\\0b\\377'; printf 'R 0 1 1\\n' >&2; exit 3`, {sudo: true});
       expect(r).toEqual({code: 3, stdout: 'a\0b\uFFFD', stderr: 'R 0 1 1\n'});
       expect(parents.has((await deploy.exec('echo $PPID', {sudo: true})).stdout)).toBe(true);
+    });
+
+    it('root commands run at once in that one shell (Python on the server): ten 0.5 s sleeps take about 0.5 s', async () => {
+      const started = Date.now();
+      const parents = await Promise.all(Array.from({length: 10}, () => deploy.exec('sleep 0.5; echo $PPID', {sudo: true})));
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(new Set(parents.map((r) => r.stdout)).size).toBe(1);
+    });
+
+    it('file facts as root through sudo come from the shell loop itself, the same as the portable command says', async () => {
+      await onHost1(`install -d -m 700 /root/ff && printf 'secret' >/root/ff/key && chmod 600 /root/ff/key && ln -sfn key /root/ff/link && mkdir -p /root/ff/dir`);
+      const paths = ['/root/ff', '/root/ff/key', '/root/ff/link', '/root/ff/dir', '/root/ff/missing'];
+      const native = await deploy.fileFacts(paths, {sudo: true});
+      expect(native).toBeDefined();
+      const portable = await deploy.exec(fileFactsCommand(paths), {sudo: true});
+      expect(native).toBe(portable.stdout);
+      const facts = parseFileFacts(native!, paths.length);
+      expect(facts[0]).toMatchObject({type: 'directory', mode: '700', user: 'root', group: 'root'});
+      expect(facts[1]).toEqual({type: 'file', mode: '600', user: 'root', group: 'root', size: 6, sha256: createHash('sha256').update('secret').digest('hex')});
+      expect(facts[2]).toMatchObject({type: 'symlink'});
+      expect(facts[4]).toBeUndefined();
+      // readFileFacts takes the same answer through either path; without sudo the key is not readable.
+      expect((await readFileFacts(deploy, paths, {sudo: true})).facts).toEqual(facts);
+      expect((await readFileFacts(deploy, ['/root/ff/key'])).facts).toEqual([undefined]);
     });
 
     it('AbortSignal cancels a running command and kills it on the server', async () => {

@@ -13,8 +13,8 @@ Reading package lists...
 2026-11-25T09:54:58.100Z [b] $ dnf install -y -q unzip
 2026-11-25T09:54:59.100Z [b] $ true
 2026-11-25T09:55:00.000Z [a] $ install -d -m 755 -- /var/cache/personium-setup/artifacts
-2026-11-25T09:55:00.750Z [a] $ sha256sum -- /var/cache/personium-setup/artifacts/x.tar.gz
-2026-11-25T09:55:00.800Z [a] 5d27  /var/cache/personium-setup/artifacts/x.tar.gz
+2026-11-25T09:55:00.750Z [a] $ file facts (in the shell loop): /var/cache/personium-setup/artifacts/x.tar.gz
+2026-11-25T09:55:00.800Z [a] file 644 root root 1234 5d27
 `;
 
 describe('waitingInLog', () => {

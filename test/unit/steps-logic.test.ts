@@ -17,7 +17,7 @@ import {validateAnswers, type Answers} from '../../source/profile/answers.js';
 import {cellUrl} from '../../source/steps/bootstrap.js';
 import {ensureAbsent, ensureSymlink} from '../../source/steps/common.js';
 import {packagesFor, renderLimits} from '../../source/steps/os-prepare.js';
-import {aptMirrorSources} from '../../source/executor/primitives.js';
+import {aptMirrorSources, parseUnitStates} from '../../source/executor/primitives.js';
 import {osInfoFrom} from '../../source/steps/os.js';
 
 const temp = mkdtempSync(join(tmpdir(), 'pds-steps-'));
@@ -143,5 +143,22 @@ describe('package mirror (artifacts.packageMirror)', () => {
   it('reads the codename from os-release', () => {
     expect(osInfoFrom({ID: 'debian', VERSION_ID: '12', VERSION_CODENAME: 'bookworm'})).toEqual({family: 'debian', id: 'debian', versionId: '12', codename: 'bookworm'});
     expect(osInfoFrom({ID: 'rocky', VERSION_ID: '9.4'})).toEqual({family: 'rhel', id: 'rocky', versionId: '9.4'});
+  });
+});
+
+describe('unit states from one systemctl show', () => {
+  it('reads the blocks in the order asked; an unknown unit is inactive and not enabled', () => {
+    const stdout = 'ActiveState=active\nUnitFileState=enabled\nConditionResult=yes\n\nActiveState=inactive\nUnitFileState=\nConditionResult=no\n\nActiveState=failed\nUnitFileState=disabled\nConditionResult=yes\n';
+    expect(parseUnitStates(stdout, 3)).toEqual([
+      {active: 'active', enabled: 'enabled', condition: 'yes'},
+      {active: 'inactive', enabled: '', condition: 'no'},
+      {active: 'failed', enabled: 'disabled', condition: 'yes'},
+    ]);
+  });
+  it('gives empty states when systemctl printed nothing (no systemd)', () => {
+    expect(parseUnitStates('', 2)).toEqual([
+      {active: '', enabled: '', condition: ''},
+      {active: '', enabled: '', condition: ''},
+    ]);
   });
 });
