@@ -10,13 +10,19 @@ import {Cancelled} from './profile/prompter.js';
 import {Profile} from './profile/schema.js';
 import {versionMatrix} from './presets.js';
 import {EXIT, UsageError, gatherAnswers, type CommonOptions, isInteractive, output} from './cli/common.js';
-import {runInstallCommand, runPlanCommand} from './cli/commands.js';
-import {collect, runAddCommand, type AddOptions} from './cli/add.js';
-import {runPreflightCommand, type PreflightOptions} from './cli/preflight.js';
-import {runBundleCommand, type BundleOptions} from './cli/bundle.js';
-import {runReportCommand, type ReportOptions} from './cli/report.js';
+import type {AddOptions} from './cli/add.js';
+import type {PreflightOptions} from './cli/preflight.js';
+import type {BundleOptions} from './cli/bundle.js';
+import type {ReportOptions} from './cli/report.js';
 import type {InstallFlags} from './cli/install.js';
-import {runServiceCommand, type ServiceCommandOptions} from './cli/service-commands.js';
+import type {ServiceCommandOptions} from './cli/service-commands.js';
+
+// Each command's module loads when that command runs: `--help`, `--version` and a no-op re-run
+// start without the modules of the others (the X.509 library, the bundle writer, discovery…).
+const commands = () => import('./cli/commands.js');
+
+/** Repeatable options: every value, in order. */
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string};
 
@@ -59,11 +65,11 @@ export function buildProgram(): Command {
     .option('--resume', 'continue an interrupted installation: steps the last run finished are not run again')
     .option('--bundle <file>', 'take the archives from this offline bundle (artifacts.source=bundle)')
     .option('--save-only', 'save the profile and show the plan; install nothing')
-    .action((options: InstallFlags) => runInstallCommand(options));
+    .action(async (options: InstallFlags) => (await commands()).runInstallCommand(options));
 
   withProfileOptions(program.command('plan'))
     .description('print the plan for a profile: hosts, roles, ordered steps, files, services, ports')
-    .action((options: CommonOptions) => runPlanCommand(options));
+    .action(async (options: CommonOptions) => (await commands()).runPlanCommand(options));
 
   program
     .command('schema')
@@ -87,19 +93,19 @@ export function buildProgram(): Command {
 
   withConnectionOptions(withProfileOptions(program.command('preflight')))
     .description('run the preflight checks on every host (changes nothing); exit 1 when an error remains')
-    .action((options: PreflightOptions) => runPreflightCommand(options));
+    .action(async (options: PreflightOptions) => (await import('./cli/preflight.js')).runPreflightCommand(options));
 
   withProfileOptions(program.command('bundle'))
     .description('download and verify every archive the profile needs into one file, for servers without internet')
     .option('-o, --out <file>', 'the bundle to write (.tar.gz)')
-    .action((options: BundleOptions) => runBundleCommand(options));
+    .action(async (options: BundleOptions) => (await import('./cli/bundle.js')).runBundleCommand(options));
 
   withHostKeyOption(withProfileOptions(program.command('report')))
     .description('the post-install environment confirmation report: every host checked over one connection each, the unit from this machine; exit 1 when an item fails')
     .option('--smoke', 'also run the regression flow through the API (test cell, box, service script, event, log; all deleted again)')
     .option('--out <file.md>', 'also write the report as Markdown (for a ticket or a wiki)')
     .option('--skip-public-check', "skip this machine's DNS view of the unit (load balancers, offline operator machines)")
-    .action((options: ReportOptions) => runReportCommand(options));
+    .action(async (options: ReportOptions) => (await import('./cli/report.js')).runReportCommand(options));
 
   withHostKeyOption(withProfileOptions(program.command('add')))
     .description('add, update or remove engine extensions, OIDC providers and auth plugin jars on an installed unit; only the difference is applied')
@@ -108,7 +114,7 @@ export function buildProgram(): Command {
     .option('--oidc <spec>', 'an OIDC provider: name=NAME,configURL=URL,trustedClientIds=ID ID... (repeatable)', collect)
     .option('--plugin-jar <path|url>', 'an auth plugin jar whose manifest names a Plugin-Class (repeatable)', collect)
     .option('--remove <name>', 'take out an extension (NAME), an OIDC provider (oidc:NAME) or a plugin jar (FILE.jar) (repeatable)', collect)
-    .action((options: AddOptions) => runAddCommand(options));
+    .action(async (options: AddOptions) => (await import('./cli/add.js')).runAddCommand(options));
   for (const [name, what] of [
     ['start', 'start the unit\'s services in boot order (memcached, Elasticsearch, ActiveMQ → Tomcat → nginx), each waited for'],
     ['stop', 'stop the unit\'s services in reverse boot order'],
@@ -116,7 +122,7 @@ export function buildProgram(): Command {
   ] as const) {
     withHostKeyOption(withProfileOptions(program.command(name)))
       .description(what)
-      .action((options: ServiceCommandOptions) => runServiceCommand(name, options));
+      .action(async (options: ServiceCommandOptions) => (await import('./cli/service-commands.js')).runServiceCommand(name, options));
   }
   return program;
 }

@@ -3,6 +3,7 @@
 // export or mount), and the AP server's unit config and unit certificate say the rest (FQDN, cell
 // URL mode, where Elasticsearch, ActiveMQ and the shared storage live, the core version). From
 // that, answers for a profile, which the schema then validates like any other.
+import {X509Certificate} from 'node:crypto';
 import {REMOTE_ARTIFACT_DIR} from '../artifacts/types.js';
 import type {Host} from '../hosts/host.js';
 import {shellQuote as q} from '../hosts/quote.js';
@@ -12,7 +13,6 @@ import type {VersionMatrix} from '../presets.js';
 import type {Answers} from '../profile/answers.js';
 import {EXTENSION_NAMES, ROLES, type Role} from '../profile/schema.js';
 import {parseProperties} from '../steps/render/properties.js';
-import {parseCertificates} from '../tls/x509.js';
 import {installedOidc, OIDC_PREFIX, providerFromKeys} from './oidc.js';
 import {extensionOfFile} from './state.js';
 
@@ -140,8 +140,8 @@ export interface GivenHost {
 function unitFqdn(ap: HostFindings, web?: HostFindings): string {
   if (ap.unitCertPem) {
     try {
-      const [cert] = parseCertificates(ap.unitCertPem);
-      const cn = /CN=([^,+]+)/.exec(cert?.subject ?? '')?.[1]?.trim();
+      // node:crypto reads the first certificate of the PEM; its subject is one RDN per line.
+      const cn = /^CN=([^,+\n]+)$/m.exec(new X509Certificate(ap.unitCertPem).subject)?.[1]?.trim();
       if (cn) return cn.toLowerCase();
     } catch {
       // fall back to nginx below

@@ -40,7 +40,6 @@ const PORT_KEYS = new Set(['smtpPort', 'proxyPort']);
 const SECRET_KEYS = new Set(['smtpPassword', 'token']);
 const OIDC_FIELDS = ['name', 'configURL', 'trustedClientIds', 'pluginName', 'accountType', 'accountNameKey', 'grantType'] as const;
 
-export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function extensionName(value: string): string {
   if (!(EXTENSION_NAMES as readonly string[]).includes(value)) {

@@ -7,7 +7,6 @@ import {RunLog} from '../run-log.js';
 import {runWizard} from '../wizard/flow.js';
 import {preflightLoop} from '../wizard/preflight-loop.js';
 import {preflightProfile} from './preflight.js';
-import {runAddInteractive} from './add.js';
 import {reportProfile} from './report.js';
 import {withSharedConnections} from './connect-profile.js';
 import {preflightExitCode, renderPreflightText} from '../preflight/index.js';
@@ -49,6 +48,7 @@ async function installCommand(options: InstallFlags): Promise<void> {
       showPlan: plan => showPlanView(plan),
     });
     if (result.choice === 'add') {
+      const {runAddInteractive} = await import('./add.js');
       await runAddInteractive(prompter, options);
       return;
     }

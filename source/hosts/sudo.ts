@@ -20,17 +20,22 @@ export function sudoersHint(user: string): string {
 
 export type RunForCheck = (command: string, stdin?: string) => Promise<{code: number; stdout: string; stderr: string}>;
 
-/** whoami → root; `sudo -n true` works → nopasswd; sudo present → password; else none. */
+/**
+ * root (uid 0); `sudo -n true` works → nopasswd; sudo present → password; else none. One
+ * round trip: it runs before the root shell can start, so it is on every run's critical path.
+ */
+export const DETECT_PRIVILEGE_SCRIPT = `if [ "$(id -u)" = 0 ]; then echo root
+elif sudo -n true 2>/dev/null; then echo nopasswd
+elif command -v sudo >/dev/null 2>&1; then echo password
+else echo none; fi`;
+
 export async function detectPrivilege(run: RunForCheck): Promise<Privilege> {
-  const id = await run('id -u');
-  if (id.code === 0 && id.stdout.trim() === '0') return 'root';
-  const nopasswd = await run('sudo -n true');
-  if (nopasswd.code === 0) return 'nopasswd';
-  const hasSudo = await run('command -v sudo');
-  if (hasSudo.code !== 0) return 'none';
+  const result = await run(sh`sh -c ${DETECT_PRIVILEGE_SCRIPT}`);
+  const answer = result.stdout.trim();
   // sudo asks for the password before it tells whether the user may sudo at all, so a user without
   // a sudoers entry also looks like 'password' here; checkSudoPassword tells them apart.
-  return 'password';
+  if (answer === 'root' || answer === 'nopasswd' || answer === 'password') return answer;
+  return 'none';
 }
 
 export type SudoCheck = 'ok' | 'wrong-password' | 'not-allowed';

@@ -6,8 +6,8 @@ import {readFileSync} from 'node:fs';
 import {resolveArtifacts} from '../artifacts/bundle.js';
 import {serverCertificateNames, type Profile} from '../profile/schema.js';
 import {expandHome} from '../hosts/ssh-config.js';
-import {checkServerCertificate, checkUnitCertificate} from '../tls/check.js';
-import {generateServerCertificate, generateUnitCertificate} from '../tls/generate.js';
+// The X.509 library (check.js, generate.js) is loaded only when a certificate is made or read
+// from the profile's files: a re-run that keeps the servers' certificates never needs it.
 import type {TlsMaterial} from './context.js';
 import type {ExistingTls, InstallProviders} from './run-install.js';
 
@@ -48,6 +48,7 @@ export async function tlsMaterial(profile: Profile, existing: ExistingTls, log: 
   let serverKey: string;
   const https = profile.https;
   if (https.mode === 'provided') {
+    const {checkServerCertificate} = await import('../tls/check.js');
     const checked = await checkServerCertificate({certFile: expandHome(https.certFile), keyFile: expandHome(https.keyFile), chainFile: https.chainFile ? expandHome(https.chainFile) : undefined, names});
     if (!checked.ok || !checked.fullChainPem) throw new Error(`the server certificate cannot be used: ${problemsText(checked.problems)}`);
     serverCert = checked.fullChainPem;
@@ -59,6 +60,7 @@ export async function tlsMaterial(profile: Profile, existing: ExistingTls, log: 
   } else {
     if (https.mode === 'letsencrypt') log('server certificate: a self-signed placeholder until Let\'s Encrypt issues the real one');
     log(`server certificate: made self-signed for ${names.join(', ')}`);
+    const {generateServerCertificate} = await import('../tls/generate.js');
     const made = await generateServerCertificate({fqdn, names});
     serverCert = made.certPem;
     serverKey = made.keyPem;
@@ -69,6 +71,7 @@ export async function tlsMaterial(profile: Profile, existing: ExistingTls, log: 
   let unitRoots: TlsMaterial['unitRoots'] = [];
   const unit = profile.unitCertificate;
   if (unit.mode === 'provided') {
+    const {checkUnitCertificate} = await import('../tls/check.js');
     const checked = await checkUnitCertificate({certFile: expandHome(unit.certFile), keyFile: expandHome(unit.keyFile), trustedRoots: unit.trustedRoots.map(expandHome), fqdn});
     if (!checked.ok || !checked.keyPem) throw new Error(`the unit certificate cannot be used: ${problemsText(checked.problems)}`);
     for (const notice of checked.notices) log(`${notice.file}: ${notice.message}`);
@@ -81,6 +84,7 @@ export async function tlsMaterial(profile: Profile, existing: ExistingTls, log: 
     unitKey = existing.unitKey!;
   } else {
     log(`unit certificate: made self-signed, CN=${fqdn}`);
+    const {generateUnitCertificate} = await import('../tls/generate.js');
     const made = await generateUnitCertificate({fqdn});
     unitCert = made.certPem;
     unitKey = made.keyPem;

@@ -4,7 +4,10 @@ import {expandHome} from '../hosts/ssh-config.js';
 import type {Plan} from '../plan/plan.js';
 import type {Problem} from '../profile/answers.js';
 import {serverCertificateNames, type Profile} from '../profile/schema.js';
-import {checkServerCertificate, checkUnitCertificate, type CertificateProblem} from '../tls/index.js';
+import type {CertificateProblem} from '../tls/check.js';
+
+// The X.509 library loads only when there are provided files to check (most profiles have none).
+const tlsCheck = () => import('../tls/check.js');
 
 export interface CertificateReport {
   errors: Problem[];
@@ -24,6 +27,7 @@ function split(problems: CertificateProblem[], key: string, report: CertificateR
 export async function checkServerFiles(profile: Profile, report: CertificateReport = {errors: [], warnings: []}): Promise<CertificateReport> {
   if (profile.https.mode !== 'provided') return report;
   const https = profile.https;
+  const {checkServerCertificate} = await tlsCheck();
   const result = await checkServerCertificate({
     certFile: expandHome(https.certFile),
     keyFile: expandHome(https.keyFile),
@@ -38,6 +42,7 @@ export async function checkServerFiles(profile: Profile, report: CertificateRepo
 export async function checkUnitFiles(profile: Profile, report: CertificateReport = {errors: [], warnings: []}): Promise<CertificateReport> {
   if (profile.unitCertificate.mode !== 'provided') return report;
   const unit = profile.unitCertificate;
+  const {checkUnitCertificate} = await tlsCheck();
   const result = await checkUnitCertificate({
     certFile: expandHome(unit.certFile),
     keyFile: expandHome(unit.keyFile),

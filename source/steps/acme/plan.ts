@@ -6,7 +6,7 @@
 // directory when it is not Let's Encrypt's), so only the directory constants are shared.
 import {shellQuote} from '../../hosts/quote.js';
 import {LETSENCRYPT_DIRECTORY, LETSENCRYPT_STAGING_DIRECTORY} from '../../tls/acme.js';
-import {uncoveredNames} from '../../tls/names.js';
+import {uncoveredNames} from '../../tls/name-match.js';
 
 /** Let's Encrypt's directories (one definition, in the certificates module). */
 export const LETSENCRYPT_PRODUCTION = LETSENCRYPT_DIRECTORY;
