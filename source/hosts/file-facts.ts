@@ -4,6 +4,9 @@
 import type {Host} from './host.js';
 import {shellQuote} from './quote.js';
 
+/** Where the Python loop keeps the SHA-256 of large files with each file's identity (root only, 0600). */
+export const HASH_CACHE_FILE = '/var/lib/personium-setup/file-hashes.json';
+
 export interface FileFact {
   type: 'file' | 'directory' | 'symlink' | 'other';
   /** Permission bits as `stat -c %a` prints them: "644", "4755". */

@@ -3,6 +3,7 @@
 // converged re-run takes. Here one shell, started once through sudo, runs the commands at about
 // 1 ms each. Output comes back framed by byte counts, so any bytes are safe.
 import type {ClientChannel} from 'ssh2';
+import {HASH_CACHE_FILE} from './file-facts.js';
 
 /**
  * The remote side. It reads requests `X <id> <length>\n<script>` and runs each script with sh
@@ -14,6 +15,9 @@ import type {ClientChannel} from 'ssh2';
  * costs. The Python loop also runs several scripts at once (a thread each), so one shell serves
  * a host's concurrent commands, and answers `F <id> <length>\n<JSON {paths, hash}>` itself, with
  * the same facts FILE_FACTS_SCRIPT prints (see file-facts.ts), without starting any process.
+ * As root it keeps the SHA-256 of files of 1 MB and more in HASH_CACHE_FILE with the file's
+ * identity (device, inode, size, mtime and ctime, which no write leaves unchanged), so a re-run
+ * does not read hundreds of MB of archives and wars again to learn they are unchanged.
  * The first line says which loop runs: `READY py` or `READY sh`.
  */
 const PYTHON_LOOP = [
@@ -32,6 +36,46 @@ const PYTHON_LOOP = [
   '        return db(n)[0]',
   '    except KeyError:',
   '        return "UNKNOWN"',
+  `HC = ${JSON.stringify(HASH_CACHE_FILE)}`,
+  'hc = None',
+  'hl = threading.Lock()',
+  'def cache():',
+  '    global hc',
+  '    if hc is None:',
+  '        try:',
+  '            with open(HC) as f:',
+  '                hc = json.load(f)',
+  '        except Exception:',
+  '            hc = {}',
+  '    return hc',
+  'def digest(p, st):',
+  '    k = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]',
+  '    big = st.st_size >= 1048576 and os.geteuid() == 0',
+  '    if big:',
+  '        with hl:',
+  '            e = cache().get(p)',
+  '        if e and e[:5] == k:',
+  '            return e[5]',
+  '    x = hashlib.sha256()',
+  '    with open(p, "rb") as f:',
+  '        for chunk in iter(lambda: f.read(1 << 20), b""):',
+  '            x.update(chunk)',
+  '    h = x.hexdigest()',
+  '    if big:',
+  '        with hl:',
+  '            c = cache()',
+  '            c[p] = k + [h]',
+  '            for q in [q for q in c if not os.path.exists(q)]:',
+  '                del c[q]',
+  '            try:',
+  '                os.makedirs(os.path.dirname(HC), 0o755, exist_ok=True)',
+  '                t = "%s.%d" % (HC, os.getpid())',
+  '                with os.fdopen(os.open(t, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:',
+  '                    json.dump(c, f)',
+  '                os.replace(t, HC)',
+  '            except OSError:',
+  '                pass',
+  '    return h',
   'def fact(p, hash):',
   '    try:',
   '        st = os.lstat(p)',
@@ -42,11 +86,7 @@ const PYTHON_LOOP = [
   '    h = "-"',
   '    if t == "file" and hash:',
   '        try:',
-  '            x = hashlib.sha256()',
-  '            with open(p, "rb") as f:',
-  '                for chunk in iter(lambda: f.read(1 << 20), b""):',
-  '                    x.update(chunk)',
-  '            h = x.hexdigest()',
+  '            h = digest(p, st)',
   '        except OSError:',
   '            h = "?"',
   '    return "%s %o %s %s %d %s" % (t, m & 0o7777, name(pwd.getpwuid, st.st_uid), name(grp.getgrgid, st.st_gid), st.st_size, h)',

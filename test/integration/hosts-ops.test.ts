@@ -10,7 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createConnector} from '../../source/hosts/connect.js';
 import {HostAuthError, HostCommandError} from '../../source/hosts/errors.js';
 import {sh} from '../../source/hosts/quote.js';
-import {fileFactsCommand, parseFileFacts, readFileFacts} from '../../source/hosts/file-facts.js';
+import {HASH_CACHE_FILE, fileFactsCommand, parseFileFacts, readFileFacts} from '../../source/hosts/file-facts.js';
 import type {SshHost} from '../../source/hosts/ssh-host.js';
 import type {ConnectOptions, HostEvent} from '../../source/hosts/spec.js';
 import {sudoersLine, wrapSudo} from '../../source/hosts/sudo.js';
@@ -240,6 +240,25 @@ describe.skipIf(!available.ok)('commands and files on real hosts', () => {
       // readFileFacts takes the same answer through either path; without sudo the key is not readable.
       expect((await readFileFacts(deploy, paths, {sudo: true})).facts).toEqual(facts);
       expect((await readFileFacts(deploy, ['/root/ff/key'])).facts).toEqual([undefined]);
+    });
+
+    it("large files' hashes are kept with their identity: a rewrite that keeps size and mtime is still seen", async () => {
+      const big = '/root/ff/big.tar.gz';
+      await onHost1(`rm -f ${HASH_CACHE_FILE}; head -c 2000000 /dev/zero >${big}; touch -d '2020-01-01 00:00' ${big}`);
+      const zeros = createHash('sha256').update(Buffer.alloc(2_000_000)).digest('hex');
+      const first = parseFileFacts((await deploy.fileFacts([big], {sudo: true}))!, 1);
+      expect(first[0]?.sha256).toBe(zeros);
+      expect((await onHost1(`stat -c '%a %U' ${HASH_CACHE_FILE}; grep -c ${big} ${HASH_CACHE_FILE}`)).stdout).toBe('600 root\n1\n');
+      // Same size, same mtime, other bytes: only the ctime tells, and it does.
+      await onHost1(`printf 'x' | dd of=${big} bs=1 seek=1000 conv=notrunc 2>/dev/null; touch -d '2020-01-01 00:00' ${big}`);
+      const changed = Buffer.alloc(2_000_000);
+      changed[1000] = 0x78;
+      const second = parseFileFacts((await deploy.fileFacts([big], {sudo: true}))!, 1);
+      expect(second[0]?.sha256).toBe(createHash('sha256').update(changed).digest('hex'));
+      // Entries of files that are gone are dropped at the next write.
+      await onHost1(`rm -f ${big}; head -c 1100000 /dev/zero >/root/ff/other`);
+      await deploy.fileFacts(['/root/ff/other'], {sudo: true});
+      expect((await onHost1(`grep -c big.tar.gz ${HASH_CACHE_FILE}`)).stdout.trim()).toBe('0');
     });
 
     it('AbortSignal cancels a running command and kills it on the server', async () => {
