@@ -179,6 +179,8 @@ export class SessionClosedError extends Error {
 export class ShellSession {
   private buffer: Buffer = Buffer.alloc(0);
   private readonly pending = new Map<string, Pending>();
+  /** Requests no longer waited for: their late lines are read and dropped. */
+  private readonly abandoned = new Set<string>();
   private nextId = 1;
   private readyWaiter?: {resolve: () => void; reject: (error: Error) => void};
   private stderrText = '';
@@ -221,30 +223,48 @@ export class ShellSession {
     return this.closedError !== undefined;
   }
 
-  /** Requests this shell runs at once. */
+  /** Requests this shell runs at once (less those given up on that still run). */
   get capacity(): number {
-    return this.loop === 'py' ? PYTHON_LOOP_CAPACITY : 1;
+    return (this.loop === 'py' ? PYTHON_LOOP_CAPACITY : 1) - this.abandoned.size;
   }
 
-  /** Run one script; `onPid` gets the remote PID as soon as it is known. */
-  run(script: string, onPid: (pid: number) => void = () => {}): Promise<SessionResult> {
-    return this.request('X', Buffer.from(script), onPid);
+  /**
+   * Run one script; `onPid` gets the remote PID as soon as it is known. When `giveUp` fires
+   * before the answer, the caller stops waiting: the Python loop's other commands go on (its
+   * late answer is dropped), while the sh loop, which runs one command at a time, is closed.
+   */
+  run(script: string, onPid: (pid: number) => void = () => {}, giveUp?: AbortSignal): Promise<SessionResult> {
+    return this.request('X', Buffer.from(script), onPid, giveUp);
   }
 
   /** The Python loop's file facts for `paths`: FILE_FACTS_SCRIPT's output, from no process at all. */
-  fileFacts(paths: string[], hash = true): Promise<SessionResult> {
+  fileFacts(paths: string[], hash = true, giveUp?: AbortSignal): Promise<SessionResult> {
     if (this.loop !== 'py') return Promise.reject(new Error('file facts need the Python loop'));
-    return this.request('F', Buffer.from(JSON.stringify({paths, hash})), () => {});
+    return this.request('F', Buffer.from(JSON.stringify({paths, hash})), () => {}, giveUp);
   }
 
-  private request(kind: 'X' | 'F', body: Buffer, onPid: (pid: number) => void): Promise<SessionResult> {
+  private request(kind: 'X' | 'F', body: Buffer, onPid: (pid: number) => void, giveUp?: AbortSignal): Promise<SessionResult> {
     if (this.closedError) return Promise.reject(this.closedError);
     if (this.pending.size >= this.capacity) return Promise.reject(new Error('shell session is busy'));
     const id = String(this.nextId++);
+    giveUp?.addEventListener('abort', () => this.giveUp(id), {once: true});
     return new Promise((resolve, reject) => {
       this.pending.set(id, {resolve, reject, onPid});
       this.channel.write(Buffer.concat([Buffer.from(`${kind} ${id} ${body.length}\n`), body]));
     });
+  }
+
+  /**
+   * Stop waiting for one request: the Python loop's other requests go on (the late answer is
+   * read and dropped), while the sh loop, which runs one command at a time, is closed.
+   */
+  private giveUp(id: string): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    if (this.loop !== 'py') return this.close();
+    this.pending.delete(id);
+    this.abandoned.add(id);
+    pending.reject(new SessionClosedError('no answer in time; no longer waited for'));
   }
 
   close(): void {
@@ -312,6 +332,7 @@ export class ShellSession {
       const stdout = Buffer.from(this.buffer.subarray(start, start + outLength));
       const stderr = Buffer.from(this.buffer.subarray(start + outLength, start + outLength + errLength));
       this.buffer = this.buffer.subarray(start + outLength + errLength);
+      if (this.abandoned.delete(m[1]!)) continue;
       const pending = this.pending.get(m[1]!);
       if (!pending) return this.protocolError(`a result for a request it was not given (${m[1]})`);
       this.pending.delete(m[1]!);

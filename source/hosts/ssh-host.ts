@@ -294,18 +294,19 @@ export class SshHost implements Host {
     if (!shell) return undefined;
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
-    const onAbort = () => shell.close();
+    const giveUp = new AbortController();
+    const onAbort = () => giveUp.abort();
     try {
       if (shell.loop !== 'py') return undefined;
-      // Nothing to kill here (no process): a hung read (a dead NFS mount) costs the shell, not the run.
+      // Nothing to kill here (no process): a hung read (a dead NFS mount) is no longer waited for.
       if (options.timeoutMs) {
         timer = setTimeout(() => {
           timedOut = true;
-          shell.close();
+          giveUp.abort();
         }, options.timeoutMs);
       }
       options.signal?.addEventListener('abort', onAbort, {once: true});
-      const result = await shell.fileFacts(paths, options.hash !== false);
+      const result = await shell.fileFacts(paths, options.hash !== false, giveUp.signal);
       if (result.code !== 0) throw new HostCommandError(this.name, `${this.name}: file facts failed: ${result.stderr.toString('utf8').trim()}`);
       return result.stdout.toString('utf8');
     } catch (error) {
@@ -340,22 +341,28 @@ export class SshHost implements Host {
     const pidPromise = new Promise<void>((r) => (pidKnown = r));
     let stopped: 'timedOut' | 'cancelled' | undefined;
     let finished = false;
+    const giveUp = new AbortController();
     const stop = async (why: 'timedOut' | 'cancelled') => {
       if (stopped) return;
       stopped = why;
       await pidPromise;
       if (pid !== undefined) await this.killTree(pid, options.sudo === true);
-      // The shell reports the killed command; if it does not, it is closed (and replaced later).
-      setTimeout(() => finished || shell.close(), 5000).unref();
+      // The shell reports the killed command; if it does not (a process stuck in the kernel), it
+      // is no longer waited for (see ShellSession.run).
+      setTimeout(() => finished || giveUp.abort(), 5000).unref();
     };
     const onAbort = () => void stop('cancelled');
     const timer = options.timeoutMs ? setTimeout(() => void stop('timedOut'), options.timeoutMs) : undefined;
     options.signal?.addEventListener('abort', onAbort, {once: true});
     try {
-      const result = await shell.run(command, (p) => {
-        pid = p;
-        pidKnown();
-      });
+      const result = await shell.run(
+        command,
+        (p) => {
+          pid = p;
+          pidKnown();
+        },
+        giveUp.signal,
+      );
       return stopped ? {code: -1, stdout: result.stdout, stderr: result.stderr, [stopped]: true} : result;
     } catch (error) {
       pidKnown();

@@ -10,7 +10,7 @@ import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import type {ClientChannel} from 'ssh2';
 import {FILE_FACTS_SCRIPT, parseFileFacts} from '../../source/hosts/file-facts.js';
-import {SHELL_SESSION_SCRIPT, SHELL_SESSION_SCRIPT_SH, ShellPool, ShellSession} from '../../source/hosts/shell-session.js';
+import {PYTHON_LOOP_CAPACITY, SHELL_SESSION_SCRIPT, SHELL_SESSION_SCRIPT_SH, ShellPool, ShellSession} from '../../source/hosts/shell-session.js';
 
 /** A remote script run by this machine's sh, behind an object shaped like an ssh2 channel; output is handed over in pieces of `piece` bytes. */
 function localChannel(piece: number, script: string): ClientChannel {
@@ -88,6 +88,32 @@ describe('ShellSession concurrency', () => {
     expect(all[1]!.stdout.toString()).toBe('fast\n');
     await expect(Promise.all(Array.from({length: shell.capacity + 1}, () => shell.run('sleep 0.1')))).rejects.toThrow(/busy/);
     shell.close();
+  });
+});
+
+describe('giving up on a command that does not end', () => {
+  it('the Python loop stops waiting for it alone: the others go on and its late answer is dropped', async () => {
+    const shell = await ShellSession.start(localChannel(4096, SHELL_SESSION_SCRIPT), '');
+    const giveUp = new AbortController();
+    const stuck = shell.run('sleep 0.6; echo late', () => {}, giveUp.signal);
+    setTimeout(() => giveUp.abort(), 50);
+    await expect(stuck).rejects.toThrow(/no longer waited for/);
+    expect(shell.capacity).toBe(PYTHON_LOOP_CAPACITY - 1); // it still runs on the server
+    expect((await shell.run('echo meanwhile')).stdout.toString()).toBe('meanwhile\n');
+    await new Promise(r => setTimeout(r, 800)); // the late answer arrives and is read past
+    expect((await shell.run('echo after')).stdout.toString()).toBe('after\n');
+    expect(shell.capacity).toBe(PYTHON_LOOP_CAPACITY);
+    expect(shell.closed).toBe(false);
+    shell.close();
+  });
+
+  it('the sh loop, one command at a time, is closed instead', async () => {
+    const shell = await ShellSession.start(localChannel(4096, SHELL_SESSION_SCRIPT_SH), '');
+    const giveUp = new AbortController();
+    const stuck = shell.run('sleep 5', () => {}, giveUp.signal);
+    giveUp.abort();
+    await expect(stuck).rejects.toThrow(/closed/);
+    expect(shell.closed).toBe(true);
   });
 });
 
