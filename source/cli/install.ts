@@ -1,6 +1,7 @@
 // `personium-setup install` without prompts (`--answers FILE --yes`): run the installation on the
 // profile's servers, print plain progress lines and the recap, then a short "unit ready" summary.
 // Exit 0 when every step is ok or changed, 1 otherwise.
+import {setMaxListeners} from 'node:events';
 import type {Plan} from '../plan/plan.js';
 import type {Answers} from '../profile/answers.js';
 import type {Profile} from '../profile/schema.js';
@@ -47,6 +48,9 @@ export async function runInstallOnServers(
   preflight?: () => Promise<boolean>,
 ): Promise<void> {
   const controller = new AbortController();
+  // Every command in flight listens on it (a host's shell runs up to twelve at once, hosts in
+  // parallel): many listeners are expected, not a leak.
+  setMaxListeners(200, controller.signal);
   const stop = () => {
     info('Interrupted: letting running steps finish; run again with --resume to continue.');
     controller.abort();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# testhosts.sh - throw-away Debian 12 "servers" for the installer's acceptance tests.
+# testhosts.sh - throw-away Debian 12 (or Ubuntu 22.04) "servers" for the installer's acceptance tests.
 #
-# Every host is a Debian bookworm root file system booted by its own systemd (PID 1 of
+# Every host is a Debian bookworm (or Ubuntu jammy) root file system booted by its own systemd (PID 1 of
 # its own PID namespace) with private mount/UTS/IPC/network namespaces. Hosts reach each
 # other and this machine over a bridge that exists only here; they have no default route,
 # so nothing they send can leave 10.213.0.0/24.
@@ -37,7 +37,8 @@
 #
 # Knobs (environment): PDS_TESTHOSTS_DIR, PDS_TESTHOSTS_BASE, PDS_TESTHOSTS_BRIDGE, PDS_TESTHOSTS_NET
 # (first three octets), PDS_TESTHOSTS_CGROUP (so separate runs can be up at once), PDS_TESTHOSTS_MIRROR (default: first URIs: line of
-# /etc/apt/sources.list.d/debian.sources), PDS_TESTHOSTS_EXTRA_PACKAGES (comma list; a changed
+# /etc/apt/sources.list.d/debian.sources; for Ubuntu http://archive.ubuntu.com/ubuntu),
+# PDS_TESTHOSTS_DISTRO (debian-12, the default, or ubuntu-22.04), PDS_TESTHOSTS_EXTRA_PACKAGES (comma list; a changed
 # list rebuilds the base on the next `up`), PDS_TESTHOSTS_HOOK (a program run as
 # `HOOK hostN ROOTDIR` for every host before it boots, to change its files before first boot),
 # PDS_TESTHOSTS_BOOT_TIMEOUT (seconds to wait for SSH, default 120).
@@ -57,7 +58,17 @@ HOSTS_DIR=$DIR/hosts
 
 BRIDGE=${PDS_TESTHOSTS_BRIDGE:-pdsbr0}
 NET=${PDS_TESTHOSTS_NET:-10.213.0}                 # bridge is .1, hostN is .(10+N)
-SUITE=bookworm
+DISTRO=${PDS_TESTHOSTS_DISTRO:-debian-12}
+case $DISTRO in
+    debian-12) SUITE=bookworm; COMPONENTS=main ;;
+    # universe: where Ubuntu keeps OpenJDK 17 (enabled on every stock Ubuntu server)
+    ubuntu-22.04) SUITE=jammy; COMPONENTS="main universe" ;;
+    *) echo "testhosts: PDS_TESTHOSTS_DISTRO must be debian-12 or ubuntu-22.04, not $DISTRO" >&2; exit 1 ;;
+esac
+# This machine (Debian) has no Ubuntu archive key: debootstrap gets it from Ubuntu's own
+# ubuntu-keyring package, taken only when its SHA-256 is this one (jammy's, 2021.03.26).
+UBUNTU_KEYRING_DEB=pool/main/u/ubuntu-keyring/ubuntu-keyring_2021.03.26_all.deb
+UBUNTU_KEYRING_SHA256=0d0e7ed6b112f5d03eabf3c7eb01ebdacf9c57714b279e90495cfc58c8c4520f
 PACKAGES=systemd,systemd-sysv,dbus,openssh-server,openssh-client,iproute2,iputils-ping,sudo,python3,procps,ca-certificates,curl,less
 MAX_HOSTS=50
 CGROUP_NAME=${PDS_TESTHOSTS_CGROUP:-pds-testhosts}    # every host gets <hierarchy>/pds-testhosts/hostN in each cgroup hierarchy
@@ -102,12 +113,14 @@ host_ip() { echo "$NET.$((10 + $1))"; }
 
 mirror() {
     if [[ -n ${PDS_TESTHOSTS_MIRROR:-} ]]; then echo "$PDS_TESTHOSTS_MIRROR"; return; fi
+    if [[ $DISTRO == ubuntu-* ]]; then echo http://archive.ubuntu.com/ubuntu; return; fi
     local uri
     uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
     [[ -n $uri ]] || die "no Debian mirror in /etc/apt/sources.list.d/debian.sources; set PDS_TESTHOSTS_MIRROR"
     echo "$uri"
 }
 security_mirror() {
+    if [[ $DISTRO == ubuntu-* ]]; then echo http://security.ubuntu.com/ubuntu; return; fi
     local uri
     uri=$(awk '/^URIs:/ && /security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
     [[ -n $uri ]] || uri="$(mirror)-security"
@@ -132,13 +145,24 @@ cgroup_mounts() { awk '$3 ~ /^cgroup2?$/ && $2 ~ "^/sys/fs/cgroup(/|$)" {print $
 build_base() {
     local rebuild=${1:-} pkgs=$PACKAGES new=$BASE.new
     [[ -n ${PDS_TESTHOSTS_EXTRA_PACKAGES:-} ]] && pkgs+=",$PDS_TESTHOSTS_EXTRA_PACKAGES"
-    # the marker holds the package list the base was built with
-    if [[ -z $rebuild && "$(cat "$BASE/.pds-base-complete" 2>/dev/null)" == "$pkgs" ]]; then return 0; fi
+    # the marker holds the package list the base was built with (and the distribution, if not Debian's)
+    local marker=$pkgs
+    [[ $DISTRO == debian-12 ]] || marker="$DISTRO:$pkgs"
+    if [[ -z $rebuild && "$(cat "$BASE/.pds-base-complete" 2>/dev/null)" == "$marker" ]]; then return 0; fi
     [[ ! -s $STATE ]] || die "hosts are up; run 'down' before rebuilding the base"
     command -v debootstrap >/dev/null || { log "installing debootstrap"; apt-get install -y -q debootstrap >/dev/null; }
     safe_rm "$new"
+    local keyring=()
+    if [[ $DISTRO == ubuntu-* ]]; then
+        local deb=$DIR/ubuntu-keyring.deb
+        curl -fsS --max-time 120 -o "$deb" "$(mirror)/$UBUNTU_KEYRING_DEB" || die "cannot download $(mirror)/$UBUNTU_KEYRING_DEB"
+        [[ "$(sha256sum <"$deb" | cut -d' ' -f1)" == "$UBUNTU_KEYRING_SHA256" ]] || die "$deb: not the pinned ubuntu-keyring (SHA-256 differs)"
+        safe_rm "$DIR/ubuntu-keyring"
+        dpkg-deb -x "$deb" "$DIR/ubuntu-keyring"
+        keyring=(--keyring="$DIR/ubuntu-keyring/usr/share/keyrings/ubuntu-archive-keyring.gpg")
+    fi
     log "building base root file system with debootstrap ($SUITE, $(mirror)); this takes a minute or two"
-    debootstrap --variant=minbase --include="$pkgs" "$SUITE" "$new" "$(mirror)" >"$DIR/debootstrap.log" 2>&1 ||
+    debootstrap --variant=minbase --components="${COMPONENTS// /,}" "${keyring[@]}" --include="$pkgs" "$SUITE" "$new" "$(mirror)" >"$DIR/debootstrap.log" 2>&1 ||
         die "debootstrap failed, see $DIR/debootstrap.log"
 
     # a non-root admin user; the key is installed per host at 'up' time
@@ -153,7 +177,7 @@ build_base() {
     ln -sf /etc/machine-id "$new/var/lib/dbus/machine-id"
     echo "# no DNS: test hosts resolve each other through /etc/hosts" >"$new/etc/resolv.conf"
     echo "LANG=C.UTF-8" >"$new/etc/default/locale"
-    printf 'deb %s %s main\n' "$(mirror)" "$SUITE" "$(mirror)" "$SUITE-updates" \
+    printf "deb %s %s $COMPONENTS\\n" "$(mirror)" "$SUITE" "$(mirror)" "$SUITE-updates" \
         "$(security_mirror)" "$SUITE-security" >"$new/etc/apt/sources.list"
 
     # units that make no sense here: gettys on consoles we don't give them, apt's network timers
@@ -162,7 +186,7 @@ build_base() {
         ln -sf /dev/null "$new/etc/systemd/system/$unit"
     done
     rm -f "$new"/var/cache/apt/archives/*.deb "$new"/var/cache/apt/*.bin
-    echo "$pkgs" >"$new/.pds-base-complete"
+    echo "$marker" >"$new/.pds-base-complete"
     safe_rm "$BASE"
     mv "$new" "$BASE"
     log "base ready: $BASE ($(du -sh "$BASE" | cut -f1))"

@@ -5,12 +5,10 @@
 // programs under the real file names that open the real ports); everything else is the product's
 // real work: apt packages, users, systemd units, memcached, nginx with TLS, the unit config, the
 // bootstrap through the unit's API and the master token taken out again.
-import {spawn} from 'node:child_process';
-import {spawnSync} from 'node:child_process';
+import {spawnSync, type ChildProcess} from 'node:child_process';
 import {existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {dirname, join} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {connectHosts} from '../../source/hosts/connect.js';
 import type {Host} from '../../source/hosts/host.js';
@@ -22,6 +20,7 @@ import {RunLog} from '../../source/run-log.js';
 import {parseProperties} from '../../source/steps/render/properties.js';
 import {buildFixtureBundle} from '../fixtures/fixture-bundle.js';
 import {rootSsh, testHostsAvailable, type TestHostSet, runHarness} from '../harness/testhosts.js';
+import {runCli, stepLines} from '../harness/cli-run.js';
 
 // A harness of its own (directory, bridge, subnet, cgroup, and a base with the big packages baked
 // in), so the shared set of the other integration tests is never touched.
@@ -36,21 +35,12 @@ const HARNESS_ENV = {
   PDS_TESTHOSTS_EXTRA_PACKAGES: 'openjdk-17-jre-headless,nginx,memcached,python3',
 };
 const HOSTS = 6;
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const FQDN = 'personium.test';
 
 const available = await testHostsAvailable();
 if (!available.ok) console.warn(`skipping install integration tests: ${available.reason}`);
 
 const harness = (...args: string[]) => runHarness(HARNESS_ENV, ...args);
-
-interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
 
 describe.skipIf(!available.ok)('install on real servers, through the command line', () => {
   let set: TestHostSet;
@@ -95,31 +85,7 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
     if (down.code !== 0) console.warn(down.out);
   });
 
-  /** personium-setup from the sources (tsx), no terminal; `onLine` sees stdout lines as they come. */
-  function cli(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void, childEnv: NodeJS.ProcessEnv = env): Promise<CliRun> {
-    const started = Date.now();
-    return new Promise((resolve, reject) => {
-      // One process (node with the tsx loader), so a kill really ends the run.
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'source/cli.tsx'), ...args], {cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe']});
-      let stdout = '';
-      let stderr = '';
-      let pending = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        pending += chunk.toString();
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) onLine?.(line, child);
-      });
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        const ms = Date.now() - started;
-        console.log(`$ personium-setup ${args.join(' ')}   (${(ms / 1000).toFixed(1)} s, exit ${code ?? signal})\n${stdout}${stderr}`);
-        resolve({code, signal, stdout, stderr, ms});
-      });
-    });
-  }
+  const cli = (args: string[], onLine?: (line: string, child: ChildProcess) => void, childEnv: NodeJS.ProcessEnv = env) => runCli(args, childEnv, onLine);
 
   const server = (n: number, roles: string[], name = `server${n}`) => ({name, address: address(n), user: 'deploy', auth: {method: 'key', keyFile}, roles});
 
@@ -141,8 +107,6 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
 
   const installArgs = (answers: string, profile: string, extra: string[]) => ['install', '--answers', answers, '--yes', '--bundle', bundle, '--accept-new-host-keys', '--ignore-preflight-errors=all', '--profile', profile, ...extra];
   const install = (answers: string, profile: string, ...extra: string[]) => cli(installArgs(answers, profile, extra));
-  /** `[server1] changed Title (1.2 s): …` → {Title prefix word: status}. */
-  const stepLines = (out: string) => out.split('\n').filter(l => /^\[[^\]]+\] (ok|changed|failed|skipped) /.test(l));
   const statusOf = (out: string, title: RegExp) => stepLines(out).find(l => title.test(l))?.split(/\s+/)[1];
 
   it('small: install --answers --yes makes a unit served over HTTPS; a second run changes nothing; --dry-run finds nothing to do', {timeout: 900_000}, async () => {
