@@ -13,6 +13,7 @@ import type {VersionMatrix} from '../presets.js';
 import type {Answers} from '../profile/answers.js';
 import {EXTENSION_NAMES, ROLES, type Role} from '../profile/schema.js';
 import {parseProperties} from '../steps/render/properties.js';
+import {PRINT_SETENV_JAVA_HOME} from '../steps/render/tomcat.js';
 import {installedOidc, OIDC_PREFIX, providerFromKeys} from './oidc.js';
 import {extensionOfFile} from './state.js';
 
@@ -42,6 +43,8 @@ export interface HostFindings {
   extensionProperties: Map<string, string>;
   /** The server's own addresses, so a unit config that names one of them means this server. */
   addresses: string[];
+  /** JAVA_HOME Tomcat is given (setenv.sh). */
+  javaHome?: string;
 }
 
 const SITE = '/etc/nginx/conf.d/personium.conf';
@@ -72,6 +75,7 @@ export function discoveryScript(marker: string): string {
     `s nfsexport; cat /etc/exports ${q(PATHS.nfsExports)} 2>/dev/null | grep -v '^#' | grep -F -- ${q(PATHS.nfsRoot)}`,
     `s extjars; for f in ${q(PATHS.extensionsDir)}/*.jar; do [ -f "$f" ] && echo "\${f##*/}"; done`,
     `s extprops; for f in ${q(PATHS.extensionsDir)}/Ext_*.properties; do [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(base64 -w0 < "$f")"; done`,
+    `s javahome; ${PRINT_SETENV_JAVA_HOME}`,
     `s addrs; if command -v ip >/dev/null 2>&1; then ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; else hostname -I 2>/dev/null | tr ' ' '\\n'; fi`,
     'exit 0',
   ].join('\n');
@@ -99,6 +103,7 @@ export function parseFindings(stdout: string, marker: string): HostFindings {
     extensionJars: lines('extjars'),
     extensionProperties: props,
     addresses: lines('addrs'),
+    ...(lines('javahome')[0] ? {javaHome: lines('javahome')[0]} : {}),
   };
 }
 
@@ -239,6 +244,8 @@ export function discoveredAnswers(given: GivenHost[], matrix: VersionMatrix): An
     hosts,
     unit: {fqdn: unitFqdn(ap.findings, web.findings), cellUrlMode: pathBased ? 'path-based' : 'per-cell'},
     versionSet: set.id,
+    // Tomcat on a JDK the tool unpacked (not the distribution's): keep it that way.
+    ...(ap.findings.javaHome?.startsWith(`${PATHS.jdkHome}-`) ? {artifacts: {jdk: 'tarball'}} : {}),
     extensions: extensionAnswers(ap.findings),
     authPlugins: {oidc: oidcAnswers(config)},
   };

@@ -28,7 +28,7 @@ const FILES_DIR = 'files';
 /** Set to 1 to let openBundle accept a bundle of test fixtures (stand-in programs). */
 export const ALLOW_FIXTURE_ENV = 'PERSONIUM_SETUP_ALLOW_FIXTURE_BUNDLE';
 
-const zArtifactName = z.string().regex(/^(personium-core|personium-engine|elasticsearch|tomcat|activemq|extension:[a-z0-9][a-z0-9-]*)$/, {error: 'an artifact name'});
+const zArtifactName = z.string().regex(/^(personium-core|personium-engine|elasticsearch|tomcat|activemq|jdk|extension:[a-z0-9][a-z0-9-]*)$/, {error: 'an artifact name'});
 const zFileName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, {error: 'a plain file name'})

@@ -1,6 +1,6 @@
-// Which archives a profile needs: the two Personium wars, Elasticsearch, Tomcat, ActiveMQ and one
-// jar per engine extension, each with its download URL, the checksums the version matrix knows
-// and the file name a cache, a mirror and a bundle all use.
+// Which archives a profile needs: the two Personium wars, Elasticsearch, Tomcat, ActiveMQ, the JDK
+// tarball when chosen and one jar per engine extension, each with its download URL, the checksums
+// the version matrix knows and the file name a cache, a mirror and a bundle all use.
 import {versionMatrix, type VersionMatrix, type VersionSet} from '../presets.js';
 import type {Profile} from '../profile/schema.js';
 import type {ArtifactName, ArtifactRef} from './types.js';
@@ -28,8 +28,16 @@ export function artifactRef(name: ArtifactName, entry: MatrixEntry): ArtifactRef
   return ref;
 }
 
-/** Every archive the profile needs with this version set, extensions in the matrix's order. */
-export function artifactsFor(profile: Pick<Profile, 'extensions'>, versionSet: VersionSet, matrix: VersionMatrix = versionMatrix()): ArtifactRef[] {
+/**
+ * Every archive the profile needs with this version set: the wars, Elasticsearch, Tomcat,
+ * ActiveMQ, the JDK tarball when `artifacts.jdk` asks for it, then the extensions in the
+ * matrix's order.
+ */
+export function artifactsFor(
+  profile: Pick<Profile, 'extensions'> & {artifacts?: Partial<Pick<Profile['artifacts'], 'jdk'>>},
+  versionSet: VersionSet,
+  matrix: VersionMatrix = versionMatrix(),
+): ArtifactRef[] {
   const refs = [
     artifactRef('personium-core', versionSet.core),
     artifactRef('personium-engine', versionSet.engine),
@@ -37,6 +45,7 @@ export function artifactsFor(profile: Pick<Profile, 'extensions'>, versionSet: V
     artifactRef('tomcat', versionSet.tomcat),
     artifactRef('activemq', versionSet.activemq),
   ];
+  if (profile.artifacts?.jdk === 'tarball') refs.push(artifactRef('jdk', versionSet.jdk.tarball));
   const wanted = new Set(Object.entries(profile.extensions ?? {}).filter(([, settings]) => settings !== undefined).map(([name]) => name));
   for (const [name, entry] of Object.entries(matrix.extensions)) {
     if (wanted.delete(name)) refs.push(artifactRef(`extension:${name}`, entry));

@@ -1,5 +1,5 @@
 // Artifacts: the archives a unit is built from (Personium wars, Elasticsearch, Tomcat, ActiveMQ,
-// extension jars). Every one is verified before use; see source/artifacts/ for how.
+// extension jars, and the JDK when the profile takes its tarball). Every one is verified before use; see source/artifacts/ for how.
 
 export type ArtifactName =
   | 'personium-core'
@@ -7,6 +7,7 @@ export type ArtifactName =
   | 'elasticsearch'
   | 'tomcat'
   | 'activemq'
+  | 'jdk'
   | `extension:${string}`;
 
 export interface ArtifactRef {

@@ -8,7 +8,7 @@ import type {Plan} from '../plan/plan.js';
 import type {VersionSet} from '../presets.js';
 import type {HostSpec, Profile, Role} from '../profile/schema.js';
 import {unitContext, type UnitContext} from '../steps/render/context.js';
-import {detectJavaHome} from '../steps/common.js';
+import {javaHomeFor} from '../steps/jdk.js';
 import {memcachedUser} from '../steps/os.js';
 import type {UnitSecrets} from '../steps/unit-secrets.js';
 
@@ -85,13 +85,13 @@ export function masterTokenWanted(deps: InstallDeps): boolean {
   return !deps.profile.security.disableMasterToken || !deps.bootstrapped;
 }
 
-/** The renderers' view of one host, with JAVA_HOME found on the host itself. */
+/** The renderers' view of one host, with JAVA_HOME of the profile's JDK (the distribution's is found on the host). */
 export async function renderContext(deps: InstallDeps, ctx: StepContext, options: {hostName?: string; masterToken?: boolean} = {}): Promise<UnitContext> {
   const name = options.hostName ?? ctx.host.name;
   const withToken = options.masterToken ?? masterTokenWanted(deps);
   return unitContext(deps.profile, deps.versionSet, {
     host: name,
-    javaHome: await detectJavaHome(ctx),
+    javaHome: await javaHomeFor(deps.profile, deps.versionSet, ctx),
     memcachedUser: memcachedUser(ctx.os),
     secrets: {secret16: deps.secrets.secret16, salt: deps.secrets.salt},
     masterToken: withToken ? deps.secrets.masterToken : undefined,

@@ -12,10 +12,11 @@ import {ensureLetsEncryptCertificate, letsEncryptSettings} from '../steps/letsen
 import {ADMIN_ACCOUNT, bootstrapUnitAdmin, readBootstrapMarker, unitUrl, writeBootstrapMarker, type BootstrapTarget} from '../steps/bootstrap.js';
 import {installElasticsearch} from '../steps/elasticsearch.js';
 import {installExtensions, type ExtensionsPlan} from '../steps/extensions.js';
+import {installDistributionJdk, installJdkTarball, tarballJavaHome} from '../steps/jdk.js';
 import {installMemcached} from '../steps/memcached.js';
 import {installNginx} from '../steps/nginx.js';
 import {nfsMount, nfsStorage} from '../steps/nfs.js';
-import {installJdk, osPrepare} from '../steps/os-prepare.js';
+import {osPrepare} from '../steps/os-prepare.js';
 import {ensureUnitConfig, installPersonium} from '../steps/personium.js';
 import {installTomcat, startTomcat, TOMCAT_SERVICE} from '../steps/tomcat.js';
 import {markRestart, waitForHttpAnswer, warn} from '../steps/common.js';
@@ -101,7 +102,9 @@ function stepBody(deps: InstallDeps, host: HostPlan, id: string): (ctx: StepCont
         });
       };
     case 'jdk':
-      return ctx => installJdk(ctx, [ctx.os.family === 'debian' ? set.jdk.packages.apt : set.jdk.packages.dnf]);
+      return deps.profile.artifacts.jdk === 'tarball'
+        ? ctx => installJdkTarball(ctx, artifact(deps, 'jdk'), tarballJavaHome(set))
+        : ctx => installDistributionJdk(ctx, [ctx.os.family === 'debian' ? set.jdk.packages.apt : set.jdk.packages.dnf]);
     case 'memcached':
       return async ctx => installMemcached(ctx, await renderContext(deps, ctx));
     case 'nfs.storage':

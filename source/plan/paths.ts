@@ -15,6 +15,9 @@ export const PATHS = {
   coreLogDir: '/personium/personium-core/log',
   engineLogDir: '/personium/personium-engine/log',
   logbackLogDir: '/personium/logback/log',
+  /** The JDK tarball (artifacts.jdk: tarball) is unpacked to /opt/jdk-<version> (Temurin's own top directory name); /opt/jdk points at it. */
+  jdkHome: '/opt/jdk',
+  jdkTarballHome: (version: string) => `/opt/jdk-${version}`,
   esHome: '/opt/elasticsearch',
   esConfig: '/opt/elasticsearch/config/elasticsearch.yml',
   esJvmOptions: '/opt/elasticsearch/config/jvm.options.d/personium.options',

@@ -89,6 +89,7 @@ export function buildPlan(profile: Profile): Plan {
   const set = findVersionSet(profile.versionSet);
   if (!set) throw new Error(`unknown version set ${profile.versionSet}`);
   const single = profile.hosts.length === 1;
+  const esMajor = Number.parseInt(set.elasticsearch.version, 10);
   const nfsHost = hostsWith(profile, 'nfs')[0];
   const apNeedsNfsMount = (h: HostSpec) => h.roles.includes('ap') && nfsHost !== undefined && nfsHost.name !== h.name;
   // On one server, internal services listen on loopback only; across servers on the private address.
@@ -109,8 +110,18 @@ export function buildPlan(profile: Profile): Plan {
       files: [PATHS.etcHosts + ' (marked block only)', PATHS.limits],
       services: [],
     });
-    if (host.roles.some(r => r === 'ap' || r === 'es' || r === 'mq')) {
-      add({id: 'jdk', title: `Install Java ${set.jdk.version} (${set.jdk.packages.apt} / ${set.jdk.packages.dnf})`, phase: 'prepare', role: 'common', files: [], services: []});
+    // Tomcat and ActiveMQ run on Java 17, and so does Elasticsearch 6; Elasticsearch 7 brings its own JDK.
+    if (host.roles.some(r => r === 'ap' || r === 'mq' || (r === 'es' && esMajor < 7))) {
+      const tarball = profile.artifacts.jdk === 'tarball';
+      const home = PATHS.jdkTarballHome(set.jdk.tarball.version);
+      add({
+        id: 'jdk',
+        title: tarball ? `Install Java ${set.jdk.version} (Temurin ${set.jdk.tarball.version} tarball in ${home})` : `Install Java ${set.jdk.version} (${set.jdk.packages.apt} / ${set.jdk.packages.dnf})`,
+        phase: 'prepare',
+        role: 'common',
+        files: tarball ? [`${home}/`, PATHS.jdkHome] : [],
+        services: [],
+      });
     }
     if (host.roles.includes('nfs')) {
       add({

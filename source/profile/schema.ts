@@ -208,6 +208,9 @@ const Security = z
   .default({disableMasterToken: true, unitAdminCell: 'unitadmin'})
   .describe('Security options');
 
+/** Where Java 17 comes from on the servers that run it. */
+export const JDK_SOURCES = ['distribution', 'tarball'] as const;
+
 const Artifacts = z
   .strictObject({
     source: z
@@ -217,8 +220,12 @@ const Artifacts = z
     mirrorUrl: zHttpUrl.optional().describe('Base URL of a mirror holding the same file names'),
     bundleFile: zPath.optional().describe('Offline bundle made by `personium-setup bundle`'),
     packageMirror: zHttpUrl.optional().describe('Mirror of the distribution (e.g. http://mirror.example/debian): packages are installed from it alone, the hosts\' own sources and lists stay as they are'),
+    jdk: z
+      .enum(JDK_SOURCES, {error: `artifacts.jdk is ${JDK_SOURCES.join(' or ')}`})
+      .default('distribution')
+      .describe('Java 17: the distribution\'s OpenJDK package, or the Temurin tarball of the version set (verified like the other archives, unpacked to /opt/jdk-<version>)'),
   })
-  .default({source: 'upstream'})
+  .default({source: 'upstream', jdk: 'distribution'})
   .describe('Artifact source');
 
 export const Profile = z

@@ -17,6 +17,7 @@ import type {Role} from '../profile/schema.js';
 import {STATE_DIR} from '../steps/common.js';
 import {parseOsRelease} from '../steps/os.js';
 import {parseProperties} from '../steps/render/properties.js';
+import {PRINT_SETENV_JAVA_HOME} from '../steps/render/tomcat.js';
 
 /** A network check made from the host: TCP connect, memcached `stats`, the OpenWire greeting, or an HTTP GET. */
 export interface Probe {
@@ -230,9 +231,13 @@ export function reportScript(options: ReportScriptOptions): string {
   }
   if (ap) {
     add(
-      `JH=$(sed -n 's/^JAVA_HOME="\\{0,1\\}\\([^"]*\\)"\\{0,1\\}[[:space:]]*$/\\1/p' ${q(PATHS.tomcatSetenv)} 2>/dev/null | head -1)`,
+      `JH=$(${PRINT_SETENV_JAVA_HOME})`,
       `[ -n "$JH" ] || JH=$(systemctl show -p Environment --value tomcat.service 2>/dev/null | tr ' ' '\\n' | sed -n 's/^JAVA_HOME=//p' | head -1)`,
     );
+  }
+  // Without Tomcat here, the JDK that ActiveMQ (or Elasticsearch 6) is given, before the one on PATH.
+  if (!ap && (has('mq') || has('es'))) {
+    add(`[ -n "$JH" ] || JH=$(systemctl show -p Environment --value activemq.service elasticsearch.service 2>/dev/null | tr ' ' '\\n' | sed -n 's/^JAVA_HOME=//p' | head -1)`);
   }
   add('[ -n "$JH" ] || { j=$(readlink -f "$(command -v java)" 2>/dev/null) && [ -n "$j" ] && JH=$(dirname "$(dirname "$j")"); }');
   if (ap && options.trustCheck) {

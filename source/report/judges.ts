@@ -258,6 +258,12 @@ function esVersionFound(facts: ReportFacts): string | undefined {
   return facts.versions.elasticsearch;
 }
 
+/** How to get the profile's Java 17. */
+function javaFix(profile: Profile, set: VersionSet): string {
+  if (profile.artifacts.jdk === 'tarball') return `run install again: it unpacks the Temurin ${set.jdk.tarball.version} tarball to ${PATHS.jdkTarballHome(set.jdk.tarball.version)}`;
+  return `install ${set.jdk.packages.apt} (apt) or ${set.jdk.packages.dnf} (dnf)`;
+}
+
 export function judgeVersions(ctx: JudgeContext): ReportItem[] {
   const {spec, facts, versionSet: set, hostPlan} = ctx;
   const v = facts.versions;
@@ -265,7 +271,7 @@ export function judgeVersions(ctx: JudgeContext): ReportItem[] {
   const again = 'run install again with the same version set';
   if (hostPlan.roles.includes('web')) items.push(versionItem(spec.name, 'web', 'Version-nginx', 'nginx', undefined, v.nginx, 'install the distribution\'s nginx package'));
   if (hostPlan.roles.some(r => r === 'ap' || r === 'mq' || (r === 'es' && !set.elasticsearch.version.startsWith('7')))) {
-    items.push(versionItem(spec.name, hostPlan.roles.includes('ap') ? 'ap' : hostPlan.roles.includes('mq') ? 'mq' : 'es', 'Version-java', 'Java', set.jdk.version, v.java, `install ${set.jdk.packages.apt} (apt) or ${set.jdk.packages.dnf} (dnf)`, v.javaHome));
+    items.push(versionItem(spec.name, hostPlan.roles.includes('ap') ? 'ap' : hostPlan.roles.includes('mq') ? 'mq' : 'es', 'Version-java', 'Java', set.jdk.version, v.java, javaFix(ctx.profile, set), v.javaHome));
   }
   if (hostPlan.roles.includes('ap')) {
     items.push(versionItem(spec.name, 'ap', 'Version-tomcat', 'Tomcat', set.tomcat.version, v.tomcat, again, PATHS.tomcatHome));

@@ -133,11 +133,3 @@ export async function osPrepare(ctx: StepContext, options: OsPrepareOptions): Pr
   await ensureHostsBlock(ctx, options);
   await ensureFirewall(ctx, options.openPorts);
 }
-
-/** JDK 17 from the distribution, then a check that `java -version` says 17. */
-export async function installJdk(ctx: StepContext, packages: string[]): Promise<void> {
-  await ensurePackages(ctx, packages);
-  if (ctx.checkOnly) return;
-  const version = await run(ctx, 'java -version 2>&1 | head -1');
-  if (!/"17[."]/.test(version.stdout)) warn(ctx, `the default java is not 17 (${version.stdout.trim()}); services use the JDK 17 found through JAVA_HOME`);
-}

@@ -66,7 +66,8 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
     };
     work = mkdtempSync(join(tmpdir(), 'pds-install-'));
     bundle = join(work, 'fixture-bundle.tar.gz');
-    await buildFixtureBundle(bundle, '1.8.3');
+    // With the JDK tarball (a jlink-made Java 17), which the medium-large run takes.
+    await buildFixtureBundle(bundle, '1.8.3', {jdk: true});
     // The operator machine's state (pinned host keys, journals, logs, admin password files), for
     // this process (in-process runs) and the CLI children alike.
     process.env.XDG_CONFIG_HOME = join(work, 'config');
@@ -383,15 +384,27 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
     expect(resumed.stdout).toContain('Unit ready.');
   });
 
-  it('medium-large on three servers: web, AP (with MQ and storage) and ES apart, on private addresses, one unit', {timeout: 900_000}, async () => {
+  it('medium-large on three servers: web, AP (with MQ and storage) and ES apart, on private addresses, one unit; Java from the JDK tarball', {timeout: 900_000}, async () => {
     const answers = answersFile('medium', {
       pattern: 'medium-large',
       hosts: [server(3, ['web'], 'web1'), server(4, ['ap', 'mq', 'nfs'], 'ap1'), server(5, ['es'], 'es1')],
       unit: {fqdn: FQDN, cellUrlMode: 'path-based', publicAddress: address(3)},
       memory: {tomcatHeapMb: 512, esHeapMb: 512, memcachedLockMb: 64, memcachedCacheMb: 64},
+      artifacts: {jdk: 'tarball'},
     });
     const first = await install(answers, 'medium');
     expect(first.code, first.stderr).toBe(0);
+    // Tomcat and ActiveMQ run on the unpacked JDK (the FIXTURE Tomcat refuses a JAVA_HOME without
+    // bin/java), whose truststore got the self-signed server certificate; ES 7 needs no Java.
+    const home = '/opt/jdk-17.0.18+8';
+    const java = await rootSsh(set, 'host4', `readlink /opt/jdk; ${home}/bin/java -version 2>&1 | head -1; grep '^JAVA_HOME=' /opt/tomcat/bin/setenv.sh; systemctl show -p Environment --value activemq | tr ' ' '\\n' | grep '^JAVA_HOME='; systemctl is-active tomcat activemq`);
+    const [link, version, ...rest] = java.stdout.trim().split('\n');
+    expect(link).toBe(home);
+    expect(version).toMatch(/version "17\./);
+    expect(rest).toEqual([`JAVA_HOME="${home}"`, `JAVA_HOME=${home}`, 'active', 'active']);
+    expect(first.stdout).toContain(`PASS  Tomcat's Java trusts the server certificate: in ${home}/lib/security/cacerts  [Cert-JVM-Trust]`);
+    expect(first.stdout).toMatch(/PASS {2}Java: 17\.\S+ {2}\[Version-java\]/);
+    expect((await rootSsh(set, 'host5', 'ls -d /opt/jdk* 2>/dev/null | wc -l')).stdout.trim()).toBe('0');
     // ES listens on its private address only; Tomcat too; core points at them.
     const es = await rootSsh(set, 'host5', "ss -Htln | awk '{print $4}' | sort -u | tr '\\n' ' '");
     expect(es.stdout).toContain(`${address(5)}:9200`);

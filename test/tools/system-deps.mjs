@@ -18,10 +18,12 @@ const NEEDED = [
   ['keytool', 'openjdk-17-jdk-headless'],
   ['javac', 'openjdk-17-jdk-headless'],
   ['certbot', 'certbot'],
+  // jlink and the jmods of a JDK 17 (the FIXTURE JDK tarball is a real Java 17 runtime made with them)
+  ['jlink', 'openjdk-17-jdk-headless', 'for r in /usr/lib/jvm/*/release; do grep -q "^JAVA_VERSION=\\"17" "$r" && test -f "${r%/release}/jmods/java.base.jmod" && exit 0; done; exit 1'],
 ];
 
-const has = command => spawnSync('sh', ['-c', `command -v ${command} || test -x /usr/sbin/${command}`], {stdio: 'ignore'}).status === 0;
-const missing = [...new Set(NEEDED.filter(([command]) => !has(command)).map(([, pkg]) => pkg))];
+const has = (command, test) => spawnSync('sh', ['-c', test ?? `command -v ${command} || test -x /usr/sbin/${command}`], {stdio: 'ignore'}).status === 0;
+const missing = [...new Set(NEEDED.filter(([command, , test]) => !has(command, test)).map(([, pkg]) => pkg))];
 if (missing.length === 0) process.exit(0);
 
 const isRoot = process.getuid?.() === 0;

@@ -102,7 +102,7 @@ describe('discoveryScript on this machine', () => {
     const marker = newMarker();
     const run = spawnSync('sh', ['-c', discoveryScript(marker)], {encoding: 'utf8', timeout: 30_000});
     expect(run.status).toBe(0);
-    for (const name of ['services', 'nginx', 'config', 'unitcert', 'core', 'engine', 'nfsmount', 'nfsexport', 'extjars', 'extprops', 'addrs']) {
+    for (const name of ['services', 'nginx', 'config', 'unitcert', 'core', 'engine', 'nfsmount', 'nfsexport', 'extjars', 'extprops', 'javahome', 'addrs']) {
       expect(run.stdout).toContain(`--${marker} ${name}\n`);
     }
     const f = parseFindings(run.stdout, marker);
@@ -127,6 +127,7 @@ describe('discoveryScript on this machine', () => {
       site: join(root, 'personium.conf'),
       webapps: join(root, 'webapps'),
       extensions: join(root, 'extensions'),
+      setenv: join(root, 'setenv.sh'),
     };
     const pomDir = join(paths.webapps, 'personium-core/META-INF/maven/io.personium/personium-core');
     mkdirSync(pomDir, {recursive: true});
@@ -137,6 +138,7 @@ describe('discoveryScript on this machine', () => {
     writeFileSync(paths.site, SITE + '\n');
     writeFileSync(join(paths.extensions, 'personium-ex-mailsender.jar'), 'not really a jar');
     writeFileSync(join(paths.extensions, 'Ext_MailSender.properties'), MAIL_PROPS + '\n');
+    writeFileSync(paths.setenv, '# Managed by personium-setup\nJAVA_HOME="/opt/jdk-17.0.18+8"\nexport JAVA_HOME\n');
 
     const marker = newMarker();
     let script = discoveryScript(marker);
@@ -146,6 +148,7 @@ describe('discoveryScript on this machine', () => {
       [PATHS.nginxSite, paths.site],
       [PATHS.webapps, paths.webapps],
       [PATHS.extensionsDir, paths.extensions],
+      [PATHS.tomcatSetenv, paths.setenv],
     ] as const) {
       expect(script).toContain(from);
       script = script.split(from).join(to);
@@ -159,13 +162,17 @@ describe('discoveryScript on this machine', () => {
     expect(f.engineVersion).toBeUndefined();
     expect(f.extensionJars).toEqual(['personium-ex-mailsender.jar']);
     expect([...f.extensionProperties]).toEqual([['Ext_MailSender.properties', MAIL_PROPS + '\n']]);
+    expect(f.javaHome).toBe('/opt/jdk-17.0.18+8');
 
     // systemctl is this machine's: give the services a small server has.
     const answers = discoveredAnswers([{answers: SMALL_HOST, findings: {...f, services: ['tomcat', 'elasticsearch', 'activemq', 'nginx']}}], matrix);
     expect(answers.pattern).toBe('small');
     expect(answers.unit).toEqual({fqdn: FQDN, cellUrlMode: 'per-cell'});
     expect(answers.extensions).toEqual({mailsender: {smtpHost: 'smtp.example.test', smtpPort: 587}});
-    expect(validateAnswers(answers, 'discovered').profile.pattern).toBe('small');
+    const {profile} = validateAnswers(answers, 'discovered');
+    expect(profile.pattern).toBe('small');
+    // Tomcat runs on a JDK the tool unpacked: the profile keeps the tarball.
+    expect(profile.artifacts.jdk).toBe('tarball');
   });
 });
 
@@ -202,7 +209,7 @@ describe('parseFindings', () => {
 
 describe('discoveredAnswers', () => {
   it('small: one server with every role, FQDN from the unit certificate, extensions and OIDC read back', () => {
-    const f = parseFindings(smallOutput({unitcert: mixedCaseCertPem}), MARKER);
+    const f = parseFindings(smallOutput({unitcert: mixedCaseCertPem, javahome: '/usr/lib/jvm/java-17-openjdk-amd64'}), MARKER);
     const answers = discoveredAnswers([{answers: SMALL_HOST, findings: f}], matrix);
     const set = matrix.sets.find(s => s.core.version === '1.8.3' || s.core.reportedVersion === '1.8.3')!;
     expect(answers).toEqual({
@@ -225,6 +232,7 @@ describe('discoveredAnswers', () => {
     expect(profile.hosts[0]).toMatchObject({name: 'unit1', address: '192.0.2.10', user: 'admin', port: 22});
     expect(profile.extensions.mailsender).toMatchObject({smtpHost: 'smtp.example.test', smtpPort: 587});
     expect(profile.authPlugins.oidc.map(p => p.name)).toEqual(['google', 'corp']);
+    expect(profile.artifacts.jdk).toBe('distribution');
   });
 
   it('prefers the unit certificate CN to the nginx server_name', () => {

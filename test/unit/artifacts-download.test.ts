@@ -114,6 +114,14 @@ describe('artifact refs', () => {
     expect(fileNameOf('https://github.com/adoptium/temurin17-binaries/releases/download/jdk-17.0.4.1%2B1/OpenJDK17U-jdk_x64_linux_hotspot_17.0.4.1_1.tar.gz')).toBe('OpenJDK17U-jdk_x64_linux_hotspot_17.0.4.1_1.tar.gz');
   });
 
+  it('adds the Temurin JDK tarball, pinned, only when artifacts.jdk is tarball', () => {
+    const names = (jdk: 'distribution' | 'tarball') => artifactsFor({extensions: {httpclient: {}}, artifacts: {jdk}}, set183).map(r => r.name);
+    expect(names('distribution')).not.toContain('jdk');
+    expect(names('tarball')).toEqual(['personium-core', 'personium-engine', 'elasticsearch', 'tomcat', 'activemq', 'jdk', 'extension:httpclient']);
+    const jdk = artifactsFor({extensions: {}, artifacts: {jdk: 'tarball'}}, set183).find(r => r.name === 'jdk')!;
+    expect(jdk).toMatchObject({version: '17.0.18+8', fileName: 'OpenJDK17U-jdk_x64_linux_hotspot_17.0.18_8.tar.gz', sha256: expect.stringMatching(/^[0-9a-f]{64}$/)});
+  });
+
   it('puts the cache under XDG_CACHE_HOME, else ~/.cache', () => {
     expect(defaultCacheDir({XDG_CACHE_HOME: '/srv/cache'})).toBe('/srv/cache/personium-setup/artifacts');
     expect(defaultCacheDir({})).toMatch(/\/\.cache\/personium-setup\/artifacts$/);
@@ -281,7 +289,7 @@ describe('bundles', () => {
   it('round trip: createBundle downloads and packs, openBundle verifies and hands back every file', async () => {
     const cacheDir = freshCache();
     const out = join(root, 'round-trip.tar.gz');
-    const made = await createBundle({extensions: ext, artifacts: {source: 'mirror', mirrorUrl: mirror}}, unpinned, out, {cacheDir, ...quick});
+    const made = await createBundle({extensions: ext, artifacts: {source: 'mirror', jdk: 'distribution', mirrorUrl: mirror}}, unpinned, out, {cacheDir, ...quick});
     expect(made.manifest).toMatchObject({format: 1, versionSet: '1.8.3'});
     expect(made.manifest.fixture).toBeUndefined();
     expect(made.manifest.files.map(f => f.fileName)).toEqual(artifactsFor({extensions: ext}, unpinned).map(r => r.fileName));
@@ -306,7 +314,7 @@ describe('bundles', () => {
     expect(again.get('tomcat')!.path).toBe(opened.get('tomcat')!.path);
 
     // resolveArtifacts with source=bundle goes the same way.
-    const resolved = await resolveArtifacts({extensions: ext, artifacts: {source: 'bundle', bundleFile: out}}, unpinned, {cacheDir: elsewhere});
+    const resolved = await resolveArtifacts({extensions: ext, artifacts: {source: 'bundle', jdk: 'distribution', bundleFile: out}}, unpinned, {cacheDir: elsewhere});
     expect(resolved.get('extension:mailsender')!.sha256).toBe(opened.get('extension:mailsender')!.sha256);
 
     // With the real matrix, the engine war in it is not the pinned one: refused.
@@ -324,7 +332,7 @@ describe('bundles', () => {
 
   it('refuses a bundle whose file was altered, naming the file and both hashes', async () => {
     const out = join(root, 'good.tar.gz');
-    await createBundle({extensions: {}, artifacts: {source: 'mirror', mirrorUrl: mirror}}, unpinned, out, {cacheDir: freshCache(), ...quick});
+    await createBundle({extensions: {}, artifacts: {source: 'mirror', jdk: 'distribution', mirrorUrl: mirror}}, unpinned, out, {cacheDir: freshCache(), ...quick});
     const tampered = join(root, 'tampered.tar.gz');
     await repack(out, tampered, dir => writeFileSync(join(dir, 'files', 'apache-tomcat-9.0.120.tar.gz'), 'not tomcat'));
     const manifest = await readBundleManifest(tampered);
@@ -350,12 +358,12 @@ describe('bundles', () => {
 
   it('refuses a bundle that lacks an archive the profile needs, naming it', async () => {
     const out = join(root, 'no-extensions.tar.gz');
-    await createBundle({extensions: {}, artifacts: {source: 'mirror', mirrorUrl: mirror}}, unpinned, out, {cacheDir: freshCache(), ...quick});
+    await createBundle({extensions: {}, artifacts: {source: 'mirror', jdk: 'distribution', mirrorUrl: mirror}}, unpinned, out, {cacheDir: freshCache(), ...quick});
     await expect(openBundle(out, freshCache(), {needed: artifactsFor({extensions: ext}, unpinned)})).rejects.toThrow(
       `the bundle ${out} (version set 1.8.3) lacks extension:mailsender 1.5.4 (personium-ex-mailsender-1.5.4-libs.jar); make a bundle for this profile and version set`,
     );
     // A bundle of another version set lacks that set's files.
-    await expect(resolveArtifacts({extensions: {}, artifacts: {source: 'bundle', bundleFile: out}}, findVersionSet('1.8.0')!, {cacheDir: freshCache()})).rejects.toThrow(
+    await expect(resolveArtifacts({extensions: {}, artifacts: {source: 'bundle', jdk: 'distribution', bundleFile: out}}, findVersionSet('1.8.0')!, {cacheDir: freshCache()})).rejects.toThrow(
       /lacks personium-core 1\.8\.0 \(personium-core-1\.8\.0\.war\), elasticsearch 6\.6\.1 \(elasticsearch-6\.6\.1\.tar\.gz\), tomcat 9\.0\.68/,
     );
   });
@@ -387,7 +395,7 @@ describe('bundles', () => {
 
   it('resolveArtifacts downloads from the mirror when the profile says mirror', async () => {
     const cacheDir = freshCache();
-    const got = await resolveArtifacts({extensions: {}, artifacts: {source: 'mirror', mirrorUrl: mirror}}, unpinned, {cacheDir, ...quick});
+    const got = await resolveArtifacts({extensions: {}, artifacts: {source: 'mirror', jdk: 'distribution', mirrorUrl: mirror}}, unpinned, {cacheDir, ...quick});
     expect([...got.keys()]).toEqual(['personium-core', 'personium-engine', 'elasticsearch', 'tomcat', 'activemq']);
     expect(served.requests.every(r => r.path.startsWith('dist/'))).toBe(true);
     expect(existsSync(join(cacheDir, CACHE_MANIFEST))).toBe(true);

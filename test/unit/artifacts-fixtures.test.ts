@@ -424,3 +424,23 @@ describe.skipIf(tools.length > 0)('FIXTURE ActiveMQ', () => {
     expect(noJava.out).toContain('JAVA_HOME');
   });
 });
+
+describe('FIXTURE JDK tarball', () => {
+  it('unpacks to Temurin\'s top directory and is a Java 17 that runs, with keytool and cacerts', async () => {
+    const dir = join(work, 'jdk-files');
+    const entries = await buildFixtureArtifacts(dir, '1.8.3', {extensions: [], jdk: true});
+    const jdk = entries.find(e => e.ref.name === 'jdk')!;
+    expect(jdk.ref.fileName).toBe('OpenJDK17U-jdk_x64_linux_hotspot_17.0.18_8.tar.gz');
+    const out = join(work, 'jdk-unpacked');
+    mkdirSync(out);
+    await tar.x({file: jdk.path, cwd: out});
+    const home = join(out, 'jdk-17.0.18+8');
+    expect(readFileSync(join(home, 'FIXTURE.txt'), 'utf8')).toContain('not Eclipse Temurin');
+    const version = await run(join(home, 'bin', 'java'), ['-version'], {});
+    expect(version.code).toBe(0);
+    expect(version.out).toMatch(/version "17\./);
+    const listed = await run(join(home, 'bin', 'keytool'), ['-list', '-cacerts', '-storepass', 'changeit'], {});
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(/Your keystore contains \d+ entries/);
+  }, 60_000);
+});

@@ -87,7 +87,9 @@ describe('plan', () => {
     const plan = buildPlan(await mediumLarge());
     const byName = Object.fromEntries(plan.hosts.map(h => [h.name, h]));
     expect(byName.web1!.steps.map(s => s.id)).toEqual(['os.prepare', 'nginx', 'letsencrypt']);
-    expect(byName.es1!.steps.map(s => s.id)).toEqual(['os.prepare', 'jdk', 'elasticsearch']);
+    // Elasticsearch 7 runs on the JDK in its own tarball: no Java step on an ES-only server.
+    expect(byName.es1!.steps.map(s => s.id)).toEqual(['os.prepare', 'elasticsearch']);
+    expect(byName.ap1!.steps.find(s => s.id === 'jdk')?.title).toBe('Install Java 17 (openjdk-17-jre-headless / java-17-openjdk-headless)');
     expect(byName.es1!.ports.find(p => p.port === 9200)).toMatchObject({bind: '10.0.3.11', exposure: 'private'});
     // NFS and AP share ap1 here, so no mount is needed.
     expect(byName.ap1!.steps.map(s => s.id)).not.toContain('nfs.mount');
@@ -95,6 +97,18 @@ describe('plan', () => {
       expect.arrayContaining([{host: 'es1', service: 'elasticsearch'}, {host: 'ap1', service: 'activemq'}]),
     );
     expect(plan.certificates[0]!.source).toMatch(/Let's Encrypt \(dns-01/);
+  });
+
+  it('takes Java from the Temurin tarball when artifacts.jdk says so, and gives Elasticsearch 6 servers Java too', async () => {
+    const profile = await mediumLarge();
+    profile.artifacts.jdk = 'tarball';
+    const ap1 = buildPlan(profile).hosts.find(h => h.name === 'ap1')!;
+    expect(ap1.steps.find(s => s.id === 'jdk')).toMatchObject({
+      title: 'Install Java 17 (Temurin 17.0.18+8 tarball in /opt/jdk-17.0.18+8)',
+      files: ['/opt/jdk-17.0.18+8/', '/opt/jdk'],
+    });
+    profile.versionSet = '1.8.0';
+    expect(buildPlan(profile).hosts.find(h => h.name === 'es1')!.steps.map(s => s.id)).toEqual(['os.prepare', 'jdk', 'elasticsearch']);
   });
 
   it('adds an NFS export and mount when storage is on another server', async () => {

@@ -203,6 +203,13 @@ describe('report judges: small (one server)', () => {
     expect(item(items, 'server1', 'DNS-Wildcard').status).toBe('fail');
   });
 
+  it('Java that is not 17 fails, with the fix for where the profile takes Java from', async () => {
+    const notJava17 = (u: Unit) => withFacts(u, 'server1', f => void (f.versions.java = '11.0.25'));
+    expect(item(judgeAll(notJava17(unit)), 'server1', 'Version-java')).toMatchObject({status: 'fail', fix: 'install openjdk-17-jre-headless (apt) or java-17-openjdk-headless (dnf)'});
+    const tarball = await installedUnit('small', {artifacts: {jdk: 'tarball'}}, unit.certs);
+    expect(item(judgeAll(notJava17(tarball)), 'server1', 'Version-java')).toMatchObject({status: 'fail', fix: expect.stringContaining('Temurin 17.0.18+8 tarball to /opt/jdk-17.0.18+8')});
+  });
+
   it('an expired certificate fails, one about to expire warns', async () => {
     const soon = await makeCerts(unit.profile, {days: 10});
     expect(item(judgeAll(withFacts(unit, 'server1', f => void (f.serverCert = soon.serverCert))), 'server1', 'Cert-Server-Expiry').status).toBe('warn');

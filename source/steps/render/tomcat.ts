@@ -1,4 +1,5 @@
 // Tomcat 9: server.xml (one HTTP connector on 18888), an empty tomcat-users.xml, setenv.sh.
+import {shellQuote} from '../../hosts/quote.js';
 import {PATHS} from '../../plan/paths.js';
 import {LOOPBACK, PORTS, need, type UnitContext} from './context.js';
 import {xmlEscape} from './xml.js';
@@ -72,6 +73,9 @@ export function renderTomcatUsers(): string {
 </tomcat-users>
 `;
 }
+
+/** A shell command printing the JAVA_HOME that setenv.sh sets (what Tomcat runs on), for the report and discovery. */
+export const PRINT_SETENV_JAVA_HOME = `sed -n 's/^JAVA_HOME="\\{0,1\\}\\([^"]*\\)"\\{0,1\\}[[:space:]]*$/\\1/p' ${shellQuote(PATHS.tomcatSetenv)} 2>/dev/null | head -n 1`;
 
 /** bin/setenv.sh, sourced by catalina.sh. */
 export function renderSetenv(ctx: UnitContext): string {
