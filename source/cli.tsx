@@ -3,12 +3,13 @@
 // Ink is imported only on the interactive path, so plain runs never touch the terminal modes.
 import {readFileSync, realpathSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
-import {Command, CommanderError, Option} from 'commander';
+import {Command, CommanderError, InvalidArgumentError, Option} from 'commander';
 import * as z from 'zod';
 import {AnswersError} from './profile/answers.js';
 import {Cancelled} from './profile/prompter.js';
 import {Profile} from './profile/schema.js';
 import {versionMatrix} from './presets.js';
+import {MAX_PARALLEL_HOSTS} from './executor/execute.js';
 import {EXIT, UsageError, gatherAnswers, type CommonOptions, isInteractive, output} from './cli/common.js';
 import type {AddOptions} from './cli/add.js';
 import type {PreflightOptions} from './cli/preflight.js';
@@ -53,6 +54,12 @@ function withProfileOptions(command: Command): Command {
     .option('--version-set <id>', 'version set from `personium-setup versions` (versionSet)');
 }
 
+function parseParallel(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('a whole number from 1 to 100');
+  return n;
+}
+
 export function buildProgram(): Command {
   const program = new Command('personium-setup')
     .description('Build, extend and check a Personium unit over SSH: a guided wizard, or an answers file.')
@@ -65,6 +72,7 @@ export function buildProgram(): Command {
     .option('--resume', 'continue an interrupted installation: steps the last run finished are not run again')
     .option('--bundle <file>', 'take the archives from this offline bundle (artifacts.source=bundle)')
     .option('--save-only', 'save the profile and show the plan; install nothing')
+    .option('--parallel <n>', `at most this many servers run a step at the same time (default ${MAX_PARALLEL_HOSTS})`, parseParallel)
     .action(async (options: InstallFlags) => (await commands()).runInstallCommand(options));
 
   withProfileOptions(program.command('plan'))

@@ -10,8 +10,8 @@ import type {ArtifactRef, LocalArtifact} from '../artifacts/types.js';
 import {connectProfile} from '../cli/connect-profile.js';
 import type {StepResult} from '../executor/execute.js';
 import {Journal} from '../executor/journal.js';
-import {executeWithLines} from '../executor/render-run.js';
-import type {OsInfo, StepContext} from '../executor/types.js';
+import {executeWithView, plainRunView, type RunView} from '../executor/render-run.js';
+import type {OsInfo, StepContext, StepDefinition} from '../executor/types.js';
 import type {Host} from '../hosts/host.js';
 import {expandHome} from '../hosts/ssh-config.js';
 import {hostsWithRole} from '../install/context.js';
@@ -37,6 +37,8 @@ export interface RunAddonsOptions {
   acceptNewHostKeys?: boolean;
   prompter?: Prompter;
   out: (line: string) => void;
+  /** How the steps' progress is shown (a live view in a terminal); default: plain lines on `out`. */
+  makeView?: (steps: StepDefinition[]) => RunView;
   warn: (line: string) => void;
   log: RunLog;
   stateDir?: string;
@@ -154,10 +156,10 @@ export async function runAddons(options: RunAddonsOptions): Promise<AddonsOutcom
     const journal = options.checkOnly ? undefined : Journal.open(join(stateDir, `journal-add-${options.profileName}.json`), options.profileName, false).journal;
     if (options.checkOnly) say('Dry run: every step only looks; nothing on the servers is changed.');
     say('');
-    const {results, ok} = await executeWithLines(
+    const {results, ok} = await executeWithView(
       steps,
       {hosts: connections.hosts, os, checkOnly: options.checkOnly, signal: options.signal, journal, log: line => log.write(line)},
-      options.out,
+      options.makeView?.(steps) ?? plainRunView(options.out),
     );
     const changed = results.reduce((sum, r) => sum + r.changes.length, 0);
     return {ok, wanted: prepared.wanted, hosts: reports, results, changed, warnings};

@@ -20,7 +20,7 @@ import {connectProfile, withSharedConnections} from './connect-profile.js';
 import {reportProfile} from './report.js';
 import {renderReportText, reportExitCode} from '../report/index.js';
 import {buildPlan} from '../plan/plan.js';
-import {EXIT, UsageError, gatherAnswers, info, isInteractive, output, type CommonOptions} from './common.js';
+import {EXIT, UsageError, gatherAnswers, info, isInteractive, liveViewMaker, output, type CommonOptions} from './common.js';
 
 export interface AddOptions extends CommonOptions {
   extension?: string[];
@@ -286,6 +286,7 @@ async function runRequest(request: AddRequest, source: string, options: AddOptio
       prompter: extra.prompter,
       hosts: extra.hosts,
       out: say,
+      makeView: await liveViewMaker(options.json),
       warn: line => info(`warning: ${line}`),
       log,
     });

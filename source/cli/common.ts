@@ -2,6 +2,8 @@
 import {AnswersError, loadAnswersFile, mergeAnswers, presetAnswers, isPattern, validateAnswers, type Answers, type Validated} from '../profile/answers.js';
 import {checkProfileCertificates, type CertificateReport} from '../wizard/certificates.js';
 import {loadProfile, PROFILE_NAME, type LoadedProfile} from '../profile/store.js';
+import type {RunView} from '../executor/render-run.js';
+import type {StepDefinition} from '../executor/types.js';
 
 export const EXIT = {ok: 0, failed: 1, usage: 2, cancelled: 130} as const;
 
@@ -28,6 +30,18 @@ export class UsageError extends Error {
 /** Prompting needs a terminal on both ends and no CI (a prompt in CI would hang forever). */
 export function isInteractive(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(process.stdin.isTTY && process.stdout.isTTY && !env.CI && env.TERM !== 'dumb');
+}
+
+/** Progress is drawn live (Ink) only where someone watches a terminal: not a pipe, not CI, not TERM=dumb. */
+export function liveProgress(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(stream.isTTY) && !env.CI && env.TERM !== 'dumb';
+}
+
+/** The live run view's maker when stdout is such a terminal (Ink loaded only then), else undefined: plain lines. */
+export async function liveViewMaker(json = false): Promise<((steps: StepDefinition[]) => RunView) | undefined> {
+  if (json || !liveProgress()) return undefined;
+  const {liveRunView} = await import('../ui/live-run.js');
+  return steps => liveRunView(steps);
 }
 
 export function output(text: string): void {

@@ -9,7 +9,7 @@ import type {Prompter} from '../profile/prompter.js';
 import type {RunLog} from '../run-log.js';
 import {defaultProviders} from '../install/providers.js';
 import {runInstall, type InstallOutcome, type InstallProviders} from '../install/run-install.js';
-import {EXIT, info, output} from './common.js';
+import {EXIT, info, liveViewMaker, output} from './common.js';
 import type {PreflightOptions} from './preflight.js';
 
 export interface InstallFlags extends PreflightOptions {
@@ -17,6 +17,8 @@ export interface InstallFlags extends PreflightOptions {
   bundle?: string;
   /** Save the profile and show the plan; install nothing. */
   saveOnly?: boolean;
+  /** At most this many servers run a step at the same time. */
+  parallel?: number;
 }
 
 /** `--bundle FILE` is the same as artifacts.source=bundle with that file. */
@@ -69,6 +71,8 @@ export async function runInstallOnServers(
       prompter,
       providers,
       out: output,
+      makeView: await liveViewMaker(),
+      parallel: flags.parallel,
       log,
       signal: controller.signal,
       preflight,

@@ -2,6 +2,7 @@
 // only once everything it needs (on any host) has finished. Stops starting new steps at the
 // first failure, lets running ones finish, and journals every result so `--resume` can skip
 // what an interrupted run already did.
+import pLimit from 'p-limit';
 import type {Host} from '../hosts/host.js';
 import type {Journal} from './journal.js';
 import {StepError, type OsInfo, type RunEvent, type StepDefinition, type StepStatus} from './types.js';
@@ -20,7 +21,12 @@ export interface ExecuteOptions {
   retries?: number;
   /** Distribution packages from this mirror (StepContext.packageMirror). */
   packageMirror?: string;
+  /** At most this many hosts run a step at the same time (default MAX_PARALLEL_HOSTS). */
+  parallel?: number;
 }
+
+/** How many hosts work at once by default (Ansible's forks default is 5; SSH sessions are cheap here). */
+export const MAX_PARALLEL_HOSTS = 10;
 
 export interface StepResult {
   key: string;
@@ -51,6 +57,9 @@ export async function execute(steps: StepDefinition[], options: ExecuteOptions):
   let failed = false;
   const memos = new Map<string, Map<string, unknown>>();
   const emit = options.onEvent ?? (() => {});
+  // A step holds a slot only while it runs, never while it waits for its needs (that could
+  // deadlock: the step it waits for may need the slot).
+  const slot = pLimit(Math.max(1, options.parallel ?? MAX_PARALLEL_HOSTS));
 
   // Each host works through its own queue; a step waits for its needs to settle.
   const settled = new Map<string, Promise<StepStatus>>();
@@ -66,16 +75,23 @@ export async function execute(steps: StepDefinition[], options: ExecuteOptions):
       resolvers.get(step.key)!(result.status);
     };
     const base = {key: step.key, host: step.host, id: step.id, title: step.title, elapsedMs: 0, changes: [] as string[]};
-    if (failed || options.signal?.aborted || needs.some(s => s === 'failed' || s === 'skipped')) {
-      finish({...base, status: 'skipped'});
-      emit({type: 'step-end', key: step.key, host: step.host, title: step.title, status: 'skipped', elapsedMs: 0, changes: []});
-      return;
-    }
-    if (options.resume && options.journal?.isDone(step.key)) {
+    if (options.resume && options.journal?.isDone(step.key) && !failed && !needs.some(s => s === 'failed' || s === 'skipped')) {
       finish({...base, status: 'ok', changes: ['(done in the interrupted run)']});
       emit({type: 'step-end', key: step.key, host: step.host, title: step.title, status: 'ok', elapsedMs: 0, changes: []});
       return;
     }
+    await slot(async () => {
+      // Looked at once the slot is ours: a failure elsewhere while this step waited stops it too.
+      if (failed || options.signal?.aborted || needs.some(s => s === 'failed' || s === 'skipped')) {
+        finish({...base, status: 'skipped'});
+        emit({type: 'step-end', key: step.key, host: step.host, title: step.title, status: 'skipped', elapsedMs: 0, changes: []});
+        return;
+      }
+      await runStep(step, base, finish);
+    });
+  };
+
+  const runStep = async (step: StepDefinition, base: Omit<StepResult, 'status'>, finish: (result: StepResult) => void): Promise<void> => {
     const host = options.hosts.get(step.host);
     const os = options.os.get(step.host);
     if (!host || !os) throw new Error(`no connection or OS facts for host ${step.host}`);

@@ -9,8 +9,8 @@ import type {ArtifactName, LocalArtifact} from '../artifacts/types.js';
 import type {StepResult} from '../executor/execute.js';
 import {describeTxtRecords} from '../steps/acme/plan.js';
 import {Journal} from '../executor/journal.js';
-import {executeWithLines} from '../executor/render-run.js';
-import type {OsInfo} from '../executor/types.js';
+import {executeWithView, pausingPrompter, plainRunView, type RunView} from '../executor/render-run.js';
+import type {OsInfo, StepDefinition} from '../executor/types.js';
 import type {Host} from '../hosts/host.js';
 import {shellQuote as q} from '../hosts/quote.js';
 import {PATHS} from '../plan/paths.js';
@@ -51,6 +51,10 @@ export interface RunInstallOptions {
   providers: InstallProviders;
   /** Progress lines (stdout). */
   out: (line: string) => void;
+  /** How the steps' progress is shown (a live view in a terminal); default: plain lines on `out`. */
+  makeView?: (steps: StepDefinition[]) => RunView;
+  /** At most this many hosts run a step at the same time (default MAX_PARALLEL_HOSTS). */
+  parallel?: number;
   log: RunLog;
   /** Directory for the journal and the admin password file (default $XDG_STATE_HOME/personium-setup). */
   stateDir?: string;
@@ -197,6 +201,8 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
     log.write(created ? 'unit secrets made (secret16, salt, master token)' : 'unit secrets read back from the AP server');
 
     let newAdminPassword: string | undefined;
+    // Made once the steps are known; the DNS-01 question below is asked while it runs.
+    let view: RunView = plainRunView(options.out);
     const steps = installSteps(profile, plan, {
       profile,
       plan,
@@ -213,12 +219,15 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
       confirmTxt: async records => {
         const lines = describeTxtRecords(records);
         if (options.prompter) {
-          options.prompter.note(`Create these DNS records at your DNS provider, then confirm:\n${lines.join('\n')}`, 'warning');
-          if (!(await options.prompter.confirm({id: 'acme.txt', message: 'Are the TXT records in place?', initial: true}))) throw new Error('the TXT records were not created; nothing was ordered');
+          const prompter = pausingPrompter(options.prompter, view);
+          prompter.note(`Create these DNS records at your DNS provider, then confirm:\n${lines.join('\n')}`, 'warning');
+          if (!(await prompter.confirm({id: 'acme.txt', message: 'Are the TXT records in place?', initial: true}))) throw new Error('the TXT records were not created; nothing was ordered');
         } else {
           // Without a terminal the records are printed and the step waits until they resolve.
-          say('Create these DNS records at your DNS provider; the installation waits until they resolve:');
-          for (const line of lines) say(`  ${line}`);
+          for (const line of ['Create these DNS records at your DNS provider; the installation waits until they resolve:', ...lines.map(l => `  ${l}`)]) {
+            view.line(line);
+            log.write(line);
+          }
         }
       },
     });
@@ -228,11 +237,12 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
     if (opened?.resumed) say(`Resuming the interrupted run (${journalPath}): steps it finished are not run again.`);
     else if (options.resume && !options.checkOnly) say('Nothing to resume (the last run finished or no journal was found): running every step.');
     if (options.checkOnly) say('Dry run: every step only looks; nothing on the servers is changed.');
+    if (options.makeView) view = options.makeView(steps);
 
-    const {results, ok, converged, refused} = await executeWithLines(
+    const {results, ok, converged, refused} = await executeWithView(
       steps,
-      {hosts, os, checkOnly: options.checkOnly, signal: options.signal, journal: opened?.journal, resume: opened?.resumed ?? false, log: line => log.write(line), packageMirror: profile.artifacts.packageMirror},
-      options.out,
+      {hosts, os, checkOnly: options.checkOnly, signal: options.signal, journal: opened?.journal, resume: opened?.resumed ?? false, log: line => log.write(line), packageMirror: profile.artifacts.packageMirror, parallel: options.parallel},
+      view,
       options.preflight,
     );
     if (converged && options.preflight) log.write('preflight not run: every step found the unit as the profile describes it, so nothing is installed');

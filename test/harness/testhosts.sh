@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# testhosts.sh - throw-away Debian 12 (or Ubuntu 22.04) "servers" for the installer's acceptance tests.
+# testhosts.sh - throw-away Debian 12 (or Ubuntu 22.04/24.04) "servers" for the installer's acceptance tests.
 #
-# Every host is a Debian bookworm (or Ubuntu jammy) root file system booted by its own systemd (PID 1 of
+# Every host is a Debian bookworm (or Ubuntu jammy/noble) root file system booted by its own systemd (PID 1 of
 # its own PID namespace) with private mount/UTS/IPC/network namespaces. Hosts reach each
 # other and this machine over a bridge that exists only here; they have no default route,
 # so nothing they send can leave 10.213.0.0/24.
@@ -38,7 +38,7 @@
 # Knobs (environment): PDS_TESTHOSTS_DIR, PDS_TESTHOSTS_BASE, PDS_TESTHOSTS_BRIDGE, PDS_TESTHOSTS_NET
 # (first three octets), PDS_TESTHOSTS_CGROUP (so separate runs can be up at once), PDS_TESTHOSTS_MIRROR (default: first URIs: line of
 # /etc/apt/sources.list.d/debian.sources; for Ubuntu http://archive.ubuntu.com/ubuntu),
-# PDS_TESTHOSTS_DISTRO (debian-12, the default, or ubuntu-22.04), PDS_TESTHOSTS_EXTRA_PACKAGES (comma list; a changed
+# PDS_TESTHOSTS_DISTRO (debian-12, the default, ubuntu-22.04 or ubuntu-24.04), PDS_TESTHOSTS_EXTRA_PACKAGES (comma list; a changed
 # list rebuilds the base on the next `up`), PDS_TESTHOSTS_HOOK (a program run as
 # `HOOK hostN ROOTDIR` for every host before it boots, to change its files before first boot),
 # PDS_TESTHOSTS_BOOT_TIMEOUT (seconds to wait for SSH, default 120).
@@ -63,8 +63,12 @@ case $DISTRO in
     debian-12) SUITE=bookworm; COMPONENTS=main ;;
     # universe: where Ubuntu keeps OpenJDK 17 (enabled on every stock Ubuntu server)
     ubuntu-22.04) SUITE=jammy; COMPONENTS="main universe" ;;
-    *) echo "testhosts: PDS_TESTHOSTS_DISTRO must be debian-12 or ubuntu-22.04, not $DISTRO" >&2; exit 1 ;;
+    ubuntu-24.04) SUITE=noble; COMPONENTS="main universe" ;;
+    *) echo "testhosts: PDS_TESTHOSTS_DISTRO must be debian-12, ubuntu-22.04 or ubuntu-24.04, not $DISTRO" >&2; exit 1 ;;
 esac
+# Debian 12's debootstrap predates noble; every Ubuntu suite uses the same script (gutsy's).
+SUITE_SCRIPT=/usr/share/debootstrap/scripts/$SUITE
+[[ -e $SUITE_SCRIPT || $DISTRO != ubuntu-* ]] || SUITE_SCRIPT=/usr/share/debootstrap/scripts/gutsy
 # This machine (Debian) has no Ubuntu archive key: debootstrap gets it from Ubuntu's own
 # ubuntu-keyring package, taken only when its SHA-256 is this one (jammy's, 2021.03.26).
 UBUNTU_KEYRING_DEB=pool/main/u/ubuntu-keyring/ubuntu-keyring_2021.03.26_all.deb
@@ -162,7 +166,7 @@ build_base() {
         keyring=(--keyring="$DIR/ubuntu-keyring/usr/share/keyrings/ubuntu-archive-keyring.gpg")
     fi
     log "building base root file system with debootstrap ($SUITE, $(mirror)); this takes a minute or two"
-    debootstrap --variant=minbase --components="${COMPONENTS// /,}" "${keyring[@]}" --include="$pkgs" "$SUITE" "$new" "$(mirror)" >"$DIR/debootstrap.log" 2>&1 ||
+    debootstrap --variant=minbase --components="${COMPONENTS// /,}" "${keyring[@]}" --include="$pkgs" "$SUITE" "$new" "$(mirror)" "$SUITE_SCRIPT" >"$DIR/debootstrap.log" 2>&1 ||
         die "debootstrap failed, see $DIR/debootstrap.log"
 
     # a non-root admin user; the key is installed per host at 'up' time
@@ -289,7 +293,7 @@ start_apt_proxy() {   # an HTTP proxy on the bridge address that only forwards t
     pid=$!
     record proxy "$pid" "$(proc_start "$pid" || echo 0)"
     for ((t = 0; t < 50; t++)); do
-        grep -q '^apt proxy on' "$DIR/apt-proxy.log" && return 0
+        grep -qs '^apt proxy on' "$DIR/apt-proxy.log" && return 0
         sleep 0.1
     done
     die "apt proxy did not start, see $DIR/apt-proxy.log"
@@ -445,7 +449,7 @@ cmd_up() {
   ansible:   -i $INVENTORY
   down:      $0 down
 EOF
-    [[ -z $apt_proxy ]] || echo "  apt:       hosts use the proxy http://$NET.1:$APT_PROXY_PORT/ (Debian mirrors only)"
+    [[ -z $apt_proxy ]] || echo "  apt:       hosts use the proxy http://$NET.1:$APT_PROXY_PORT/ (the distribution's mirrors only)"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
-// The installation on a real Ubuntu 22.04 server (a jammy test host with systemd and sshd, on a
-// bridge of its own, packages from Ubuntu's archive through the harness apt proxy), through the
-// command line: the small pattern installs, is served over HTTPS, passes the report's service
-// checks, and a second run changes nothing. The Debian 12 runs, and everything else, are in
-// install.test.ts; this one is about what differs on Ubuntu (its archive, universe for OpenJDK,
-// its systemd, python3 from the distribution for the persistent shell).
+// The installation on real Ubuntu 22.04 and 24.04 servers (jammy and noble test hosts with systemd
+// and sshd, each release on a bridge of its own, packages from Ubuntu's archive through the
+// harness apt proxy), through the command line: the small pattern installs, is served over HTTPS,
+// passes the report's service checks, and a second run changes nothing. The Debian 12 runs, and
+// everything else, are in install.test.ts; this one is about what differs on Ubuntu (its archive,
+// universe for OpenJDK, its systemd, python3 from the distribution for the persistent shell).
 import {spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -14,23 +14,31 @@ import {buildFixtureBundle} from '../fixtures/fixture-bundle.js';
 import {runCli, stepLines} from '../harness/cli-run.js';
 import {runHarness, testHostsAvailable} from '../harness/testhosts.js';
 
-const HARNESS_ENV = {
-  PDS_TESTHOSTS_DISTRO: 'ubuntu-22.04',
-  PDS_TESTHOSTS_DIR: '/var/cache/pds-th-ubuntu',
-  PDS_TESTHOSTS_BASE: '/var/cache/pds-th-ubuntu/base',
-  PDS_TESTHOSTS_BRIDGE: 'pdsbr7',
-  PDS_TESTHOSTS_NET: '10.213.7',
-  PDS_TESTHOSTS_CGROUP: 'pds-th-ubuntu',
-  // Baked into the base, as in install.test.ts; unzip and the time sync come through apt for real.
-  PDS_TESTHOSTS_EXTRA_PACKAGES: 'openjdk-17-jre-headless,nginx,memcached',
-};
+const RELEASES = [
+  {version: '22.04', codename: 'jammy', net: '10.213.7', bridge: 'pdsbr7'},
+  {version: '24.04', codename: 'noble', net: '10.213.10', bridge: 'pdsbr10'},
+] as const;
+
+/** A harness of its own per release (directory, bridge, subnet, cgroup, base). */
+function harnessEnv(release: (typeof RELEASES)[number]) {
+  const dir = `/var/cache/pds-th-ubuntu-${release.codename}`;
+  return {
+    PDS_TESTHOSTS_DISTRO: `ubuntu-${release.version}`,
+    PDS_TESTHOSTS_DIR: dir,
+    PDS_TESTHOSTS_BASE: `${dir}/base`,
+    PDS_TESTHOSTS_BRIDGE: release.bridge,
+    PDS_TESTHOSTS_NET: release.net,
+    PDS_TESTHOSTS_CGROUP: `pds-th-${release.codename}`,
+    // Baked into the base, as in install.test.ts; unzip and the time sync come through apt for real.
+    PDS_TESTHOSTS_EXTRA_PACKAGES: 'openjdk-17-jre-headless,nginx,memcached',
+  };
+}
 const FQDN = 'personium.test';
-const ADDRESS = `${HARNESS_ENV.PDS_TESTHOSTS_NET}.11`;
 
 /** Ubuntu's archive must answer (the base is built from it, the hosts install from it). */
 async function ubuntuArchive(): Promise<{ok: boolean; reason?: string}> {
   try {
-    const response = await fetch('http://archive.ubuntu.com/ubuntu/dists/jammy/Release', {method: 'HEAD', signal: AbortSignal.timeout(10_000)});
+    const response = await fetch('http://archive.ubuntu.com/ubuntu/dists/noble/Release', {method: 'HEAD', signal: AbortSignal.timeout(10_000)});
     return response.ok ? {ok: true} : {ok: false, reason: `archive.ubuntu.com answered ${response.status}`};
   } catch (error) {
     return {ok: false, reason: `archive.ubuntu.com cannot be reached (${(error as Error).message})`};
@@ -41,9 +49,10 @@ const hosts = await testHostsAvailable();
 const archive = hosts.ok ? await ubuntuArchive() : hosts;
 if (!archive.ok) console.warn(`skipping the Ubuntu install test: ${archive.reason}`);
 
-const harness = (...args: string[]) => runHarness(HARNESS_ENV, ...args);
-
-describe.skipIf(!archive.ok)('install on a real Ubuntu 22.04 server, through the command line', () => {
+for (const release of RELEASES) describe.skipIf(!archive.ok)(`install on a real Ubuntu ${release.version} server, through the command line`, () => {
+  const HARNESS_ENV = harnessEnv(release);
+  const ADDRESS = `${release.net}.11`;
+  const harness = (...args: string[]) => runHarness(HARNESS_ENV, ...args);
   let work: string;
   let bundle: string;
   let env: NodeJS.ProcessEnv;
@@ -54,7 +63,7 @@ describe.skipIf(!archive.ok)('install on a real Ubuntu 22.04 server, through the
     await harness('down');
     const up = await harness('up', '1', '--apt-proxy');
     if (up.code !== 0) throw new Error(`the Ubuntu test host did not come up:\n${up.out}`);
-    work = mkdtempSync(join(tmpdir(), 'pds-install-ubuntu-'));
+    work = mkdtempSync(join(tmpdir(), `pds-install-${release.codename}-`));
     bundle = join(work, 'fixture-bundle.tar.gz');
     await buildFixtureBundle(bundle, '1.8.3');
     env = {PATH: process.env.PATH, HOME: work, XDG_CONFIG_HOME: join(work, 'config'), XDG_STATE_HOME: join(work, 'state'), PERSONIUM_SETUP_ALLOW_FIXTURE_BUNDLE: '1'};
@@ -66,7 +75,7 @@ describe.skipIf(!archive.ok)('install on a real Ubuntu 22.04 server, through the
   });
 
   it('small: installs, serves HTTPS with the profile certificate, runs every service; a second run changes nothing', {timeout: 900_000}, async () => {
-    expect(onServer('. /etc/os-release; echo "$ID $VERSION_ID"').stdout.trim()).toBe('ubuntu 22.04');
+    expect(onServer('. /etc/os-release; echo "$ID $VERSION_ID"').stdout.trim()).toBe(`ubuntu ${release.version}`);
     const answers: Answers = {
       pattern: 'small',
       hosts: [{name: 'server1', address: ADDRESS, user: 'deploy', auth: {method: 'key', keyFile: join(dir, 'id_ed25519')}, roles: ['web', 'ap', 'es', 'mq', 'nfs']}],
@@ -75,7 +84,7 @@ describe.skipIf(!archive.ok)('install on a real Ubuntu 22.04 server, through the
     };
     const answersFile = join(work, 'small.json');
     writeFileSync(answersFile, JSON.stringify(answers, null, 2));
-    const args = ['install', '--answers', answersFile, '--yes', '--bundle', bundle, '--accept-new-host-keys', '--ignore-preflight-errors=all', '--profile', 'ubuntu'];
+    const args = ['install', '--answers', answersFile, '--yes', '--bundle', bundle, '--accept-new-host-keys', '--ignore-preflight-errors=all', '--profile', `ubuntu-${release.codename}`];
 
     const first = await runCli(args, env);
     expect(first.code, first.stderr).toBe(0);
@@ -88,7 +97,7 @@ describe.skipIf(!archive.ok)('install on a real Ubuntu 22.04 server, through the
     for (const id of ['OS', 'Service-nginx', 'Service-tomcat', 'Service-elasticsearch', 'Service-activemq', 'Service-personium-memcached-lock', 'Port-443', 'Port-18888', 'Version-java', 'Version-memcached', 'Cert-JVM-Trust', 'Config-Keys', 'NFS-Write', 'ES-Health', 'E2E-Unit', 'E2E-Cert-Served']) {
       expect(passed.has(id), id).toBe(true);
     }
-    expect(first.stdout).toMatch(/PASS\s+Operating system: Ubuntu 22\.04/);
+    expect(first.stdout).toMatch(new RegExp(`PASS\\s+Operating system: Ubuntu ${release.version.replace('.', '\\.')}`));
 
     // As a client from outside: the unit answers over HTTPS with the certificate the tool put there.
     const ca = join(work, 'server.crt');

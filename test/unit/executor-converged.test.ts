@@ -7,7 +7,7 @@ import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {convergedResults} from '../../source/executor/converged.js';
 import {Journal} from '../../source/executor/journal.js';
-import {executeWithLines} from '../../source/executor/render-run.js';
+import {executeWithView, plainRunView} from '../../source/executor/render-run.js';
 import type {StepContext, StepDefinition} from '../../source/executor/types.js';
 import {hosts, os} from './executor-fixtures.js';
 
@@ -86,11 +86,11 @@ describe('convergedResults', () => {
   });
 });
 
-describe('executeWithLines and the converged check', () => {
+describe('executeWithView and the converged check', () => {
   it('stops at the check when nothing would change: no step runs for real', async () => {
     const seen: Seen[] = [];
     const out: string[] = [];
-    const {results, ok} = await executeWithLines([step('a', 'os', seen), step('b', 'nginx', seen)], {hosts, os, log: () => {}}, line => out.push(line));
+    const {results, ok} = await executeWithView([step('a', 'os', seen), step('b', 'nginx', seen)], {hosts, os, log: () => {}}, plainRunView(line => out.push(line)));
     expect(ok).toBe(true);
     expect(results.map(r => r.status)).toEqual(['ok', 'ok']);
     expect(seen.map(s => s.checkOnly)).toEqual([true, true]);
@@ -108,14 +108,14 @@ describe('executeWithLines and the converged check', () => {
         ctx.changed('elasticsearch restarted');
       }),
     ];
-    const {results} = await executeWithLines(steps, {hosts, os, log: () => {}}, () => {});
+    const {results} = await executeWithView(steps, {hosts, os, log: () => {}}, plainRunView(() => {}));
     expect(results.map(r => r.status)).toEqual(['ok', 'changed']);
     expect(order.filter(o => o.endsWith('run'))).toEqual(['os run', 'es run']);
     expect(seen.filter(s => s.probe)).toHaveLength(2);
 
     for (const extra of [{resume: true}, {checkOnly: true}]) {
       const more: Seen[] = [];
-      await executeWithLines([step('a', 'os', more)], {hosts, os, log: () => {}, ...extra}, () => {});
+      await executeWithView([step('a', 'os', more)], {hosts, os, log: () => {}, ...extra}, plainRunView(() => {}));
       expect(more.map(s => s.probe)).toEqual([false]);
     }
   });
@@ -124,7 +124,7 @@ describe('executeWithLines and the converged check', () => {
     const dir = mkdtempSync(join(tmpdir(), 'converged-journal-'));
     const path = join(dir, 'journal.json');
     const {journal} = Journal.open(path, 'p', false);
-    await executeWithLines([step('a', 'os', [])], {hosts, os, log: () => {}, journal}, () => {});
+    await executeWithView([step('a', 'os', [])], {hosts, os, log: () => {}, journal}, plainRunView(() => {}));
     await journal.flush();
     expect(JSON.parse(readFileSync(path, 'utf8')).finishedAt).toMatch(/^\d{4}-/);
   });

@@ -56,6 +56,24 @@ describe('execute', () => {
     ]);
   });
 
+  it('runs at most `parallel` hosts at once, and a step waiting for its needs holds no slot', async () => {
+    const log: string[] = [];
+    const steps = [
+      step('a', 'es', [], tick, log),
+      step('b', 'packages', [], tick, log),
+      step('b', 'tomcat', ['a:es'], tick, log),
+      step('a', 'nginx', ['b:tomcat'], tick, log),
+    ];
+    const {results, failed} = await execute(steps, {hosts, os, log: () => {}, parallel: 1});
+    expect(failed).toBe(false);
+    expect(results.every(r => r.status === 'ok')).toBe(true);
+    // One step at a time: every start follows the previous end.
+    for (let i = 0; i < log.length; i += 2) {
+      expect(log[i]).toMatch(/^start /);
+      expect(log[i + 1]).toBe(log[i]!.replace('start', 'end'));
+    }
+  });
+
   it('stops at the first failure with the command and output tail; dependants are skipped', async () => {
     const log: string[] = [];
     const steps = [
