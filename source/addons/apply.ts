@@ -102,7 +102,7 @@ export function addonSteps(profile: Profile, apHosts: string[], installed: Map<s
       if (changed) await markRestart(ctx, TOMCAT_SERVICE);
       if (changed && ctx.checkOnly) ctx.changed(`${TOMCAT_SERVICE} restarted`);
       // Restarts only when a change is pending (this run's or an interrupted one's).
-      await ensureRunning(ctx, {name: TOMCAT_SERVICE, ready: async () => void (await waitForHttpAnswer(ctx, coreUrl(profile, name), 300))});
+      await ensureRunning(ctx, {name: TOMCAT_SERVICE, ready: async () => void (await waitForHttpAnswer(ctx, coreUrl(profile, name), 300, '', {fromCore: true}))});
     },
   }));
 }

@@ -235,7 +235,9 @@ export async function openBundle(file: string, cacheDir: string, options: OpenBu
   };
 
   // An earlier run's unpacked copy is reused when it still checks out.
+  let unpacked = false;
   if (!(await isDirectory(target)) || (await check(target)) !== undefined) {
+    unpacked = true;
     const temp = await mkdtemp(join(bundlesDir, `.${id}-`));
     try {
       await tar.x({
@@ -271,6 +273,11 @@ export async function openBundle(file: string, cacheDir: string, options: OpenBu
       }
     }
     out.set(ref.name, {ref, path: join(target, FILES_DIR, ref.fileName), sha256: digest.sha256, verifiedBy: 'bundle-manifest'});
+    // What only the bundle vouches for is shown when it is first opened here, to compare with what
+    // `personium-setup bundle` printed where it was made.
+    if (unpacked && !manifest.fixture && !ref.sha256 && !ref.sha512) {
+      options.onNotice?.(`${ref.fileName}: no hash pinned in this release; the bundle's manifest gives SHA-256 ${digest.sha256}, which the file matches. Compare it with what \`personium-setup bundle\` printed where the bundle was made.`);
+    }
   }
   // Unpacked copies of other bundles are not kept forever: only the newest few.
   await pruneBundles(bundlesDir, id);

@@ -79,6 +79,8 @@ export async function runInstallOnServers(
     });
     if (outcome.preflightRefused) return; // preflight said why; nothing was changed
     if (!outcome.ok) {
+      // The account exists now even though a later step failed: its password is shown here, once.
+      if (outcome.newAdminPassword) output(`Unit admin account made before the stop; password (shown once, also in ${outcome.adminPasswordFile}): ${outcome.newAdminPassword}`);
       info('');
       info(`The installation stopped. Details: ${log.path}`);
       if (!flags.dryRun && outcome.results.length > 0) info('Fix the cause, then run the same command with --resume to continue where it stopped.');

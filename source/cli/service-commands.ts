@@ -8,7 +8,8 @@ import {shellQuote as q} from '../hosts/quote.js';
 import {buildPlan, SERVICES, type Plan} from '../plan/plan.js';
 import {validateAnswers} from '../profile/answers.js';
 import {RunLog} from '../run-log.js';
-import {hostPort} from '../steps/render/context.js';
+import {PORTS, hostPort} from '../steps/render/context.js';
+import {waitForHttpAnswer} from '../steps/common.js';
 import {detectOs} from '../steps/os.js';
 import {connectProfile} from './connect-profile.js';
 import {EXIT, gatherAnswers, info, output, type CommonOptions} from './common.js';
@@ -51,6 +52,10 @@ async function waitReady(ctx: StepContext, plan: Plan, target: Target): Promise<
       await waitForHttp(ctx, `http://${hostPort(address, 9200)}/_cluster/health?wait_for_status=yellow&timeout=5s`, /"status"\s*:\s*"(green|yellow)"/, 300);
     } else {
       await waitForPort(ctx, address, port.port, 300);
+    }
+    // Tomcat listening is not yet Personium: wait for core itself to answer, as the install does.
+    if (target.service === SERVICES.tomcat && port.port === PORTS.tomcat) {
+      await waitForHttpAnswer(ctx, `http://${hostPort(address, PORTS.tomcat)}/personium-core/`, 300, '', {fromCore: true});
     }
   }
 }

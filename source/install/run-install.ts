@@ -22,7 +22,7 @@ import {registerSecret, type RunLog} from '../run-log.js';
 import {connectProfile} from '../cli/connect-profile.js';
 import {ADMIN_ACCOUNT, cellUrl, readBootstrapMarker, unitUrl} from '../steps/bootstrap.js';
 import {detectOs} from '../steps/os.js';
-import {loadOrCreateUnitSecrets} from '../steps/unit-secrets.js';
+import {loadOrCreateUnitSecrets, SECRETS_FILE} from '../steps/unit-secrets.js';
 import {firstApHost, hostsWithRole, type AdminPasswordStore, type HostFacts, type TlsMaterial} from './context.js';
 import {installSteps} from './steps.js';
 
@@ -185,12 +185,13 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
     const webHost = webName ? hostOf(webName) : undefined;
     const [, artifacts, serverCert, serverKey, unitCert, unitKey, unitSecrets, bootstrapped] = await Promise.all([
       gatherFacts,
-      options.providers.artifacts(profile, set, line => log.write(line)),
+      // Notices about how an archive was verified (a hash recorded at its first download) are the operator's to see.
+      options.providers.artifacts(profile, set, say),
       webHost && readIfPresent(webHost, PATHS.serverCert),
       webHost && readIfPresent(webHost, PATHS.serverKey),
       readIfPresent(apHost, PATHS.unitCert),
       readIfPresent(apHost, PATHS.unitKey),
-      loadOrCreateUnitSecrets(apHost, {checkOnly: options.checkOnly ?? false}),
+      loadOrCreateUnitSecrets([apHost, ...hostsWithRole(profile, 'ap').slice(1).map(h => hostOf(h.name))], {checkOnly: options.checkOnly ?? false}),
       readBootstrapMarker({host: apHost}),
     ]);
     const existing: ExistingTls = {serverCert, serverKey, unitCert, unitKey};
@@ -198,7 +199,8 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
     registerSecret(tls.serverKey);
     registerSecret(tls.unitKey);
     const {secrets, created} = unitSecrets;
-    log.write(created ? 'unit secrets made (secret16, salt, master token)' : 'unit secrets read back from the AP server');
+    if (unitSecrets.source === 'unit-config') say(`Unit secrets: secret16 and the password salt taken from the unit config on the AP server${options.checkOnly ? '' : ` and kept in ${SECRETS_FILE} again`} (the tool's secrets file was missing).`);
+    else log.write(created ? 'unit secrets made (secret16, salt, master token)' : 'unit secrets read back from the AP server');
 
     let newAdminPassword: string | undefined;
     // Made once the steps are known; the DNS-01 question below is asked while it runs.

@@ -163,7 +163,7 @@ async function bootstrap(ctx: StepContext, deps: InstallDeps, host: HostPlan): P
     await writeBootstrapMarker(ctx, target);
   } else {
     // Already bootstrapped: the unit still answers through nginx.
-    await waitForHttpAnswer(ctx, unitUrl(target.fqdn), 120, `-k --resolve ${q(`${target.fqdn}:443:${target.webAddress}`)}`);
+    await waitForHttpAnswer(ctx, unitUrl(target.fqdn), 120, `-k --resolve ${q(`${target.fqdn}:443:${target.webAddress}`)}`, {fromCore: true});
   }
   // The token was needed for the calls above; now it goes (or stays, when the profile keeps it).
   const keep = !profile.security.disableMasterToken;
@@ -178,7 +178,7 @@ async function bootstrap(ctx: StepContext, deps: InstallDeps, host: HostPlan): P
   }
   if (!keep && !ctx.checkOnly) {
     // Through nginx again, once Tomcat is back.
-    await waitForHttpAnswer(ctx, unitUrl(target.fqdn), 120, `-k --resolve ${q(`${target.fqdn}:443:${target.webAddress}`)}`);
+    await waitForHttpAnswer(ctx, unitUrl(target.fqdn), 120, `-k --resolve ${q(`${target.fqdn}:443:${target.webAddress}`)}`, {fromCore: true});
   }
 }
 

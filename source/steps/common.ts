@@ -37,15 +37,21 @@ export function inContainer(ctx: StepContext): Promise<boolean> {
 }
 
 /**
- * JAVA_HOME of the JDK 17 on the host, found from the `java` on its PATH (readlink -f), so a
- * distribution that puts it elsewhere still works. Falls back to the distribution's usual path
- * when Java is not installed yet (check mode before the JDK step); that answer is not kept, so
- * the steps after the JDK's installation look again.
+ * JAVA_HOME of the distribution's JDK 17 on the host: the name the distribution gives it (the
+ * RHEL family: /usr/lib/jvm/jre-17, which survives updates, unlike the versioned directory;
+ * Debian and Ubuntu: /usr/lib/jvm/java-17-openjdk-<arch>), else the `java` on PATH when that is 17.
+ * Never another Java that happens to be the default. Falls back to the distribution's usual path
+ * when no Java 17 is installed yet (check mode before the JDK's step); that answer is not kept,
+ * so the steps after the JDK's installation look again.
  */
 export async function detectJavaHome(ctx: StepContext): Promise<string> {
   const found = await memoized(ctx, 'java-home', async () => {
-    const result = await run(ctx, 'j=$(readlink -f "$(command -v java)" 2>/dev/null) && [ -x "$j" ] && dirname "$(dirname "$j")"', {allowFail: true});
-    const home = result.stdout.trim();
+    const script = [
+      'for d in /usr/lib/jvm/jre-17 /usr/lib/jvm/java-17-openjdk-* /usr/lib/jvm/java-17-openjdk /usr/lib/jvm/java-17; do [ -x "$d/bin/java" ] && { echo "$d"; exit 0; }; done',
+      'j=$(readlink -f "$(command -v java)" 2>/dev/null) && [ -x "$j" ] && h=$(dirname "$(dirname "$j")") && grep -q \'^JAVA_VERSION="17\' "$h/release" 2>/dev/null && echo "$h"',
+    ].join('\n');
+    const result = await run(ctx, script, {allowFail: true});
+    const home = result.stdout.trim().split('\n')[0] ?? '';
     return result.code === 0 && home.startsWith('/') ? home : undefined;
   });
   if (found) return found;
@@ -210,14 +216,18 @@ export async function warnOnLowNofile(ctx: StepContext, service: string, wanted:
 /**
  * Wait until a URL gives an HTTP answer below 500 (the application is up, whatever it thinks
  * of this request), polling on the host itself. `curlOptions` are extra curl arguments, already
- * quoted (e.g. `-k --resolve name:443:127.0.0.1`).
+ * quoted (e.g. `-k --resolve name:443:127.0.0.1`). With `fromCore`, the answer must come from
+ * personium-core itself (its X-Personium-Version header on every response), not from Tomcat or
+ * nginx answering 404 for a web application that did not deploy.
  */
-export async function waitForHttpAnswer(ctx: StepContext, url: string, timeoutSeconds: number, curlOptions = ''): Promise<string> {
+export async function waitForHttpAnswer(ctx: StepContext, url: string, timeoutSeconds: number, curlOptions = '', options: {fromCore?: boolean} = {}): Promise<string> {
   if (ctx.checkOnly && !ctx.probe) return '';
   const deadline = Date.now() + timeoutSeconds * 1000;
   let last = '';
+  // The headers go to stdout (-D -), the status code after them (-w); core's header is looked for there.
+  const core = options.fromCore ? ` && printf '%s\\n' "$out" | grep -qi '^x-personium-version:'` : '';
   do {
-    const script = `i=0; while [ $i -lt ${ctx.probe ? 1 : 20} ]; do code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 ${curlOptions} ${q(url)} 2>&1); case "$code" in [1-4][0-9][0-9]) echo "$code"; exit 0;; esac; sleep 0.5; i=$((i+1)); done; echo "$code"; exit 1`;
+    const script = `i=0; while [ $i -lt ${ctx.probe ? 1 : 20} ]; do out=$(curl -sS -o /dev/null -D - -w '%{http_code}' --max-time 5 ${curlOptions} ${q(url)} 2>&1); code=$(printf '%s' "$out" | tail -c 3); case "$code" in [1-4][0-9][0-9]) true${core} && { echo "$code"; exit 0; };; esac; sleep 0.5; i=$((i+1)); done; printf '%s\\n' "$out" | tr -d '\\r' | tail -n 5; exit 1`;
     const result = await ctx.host.exec(`sh -c ${q(script)}`, {timeoutMs: 60_000, signal: ctx.signal});
     last = result.stdout.trim();
     if (result.code === 0) {
@@ -225,7 +235,8 @@ export async function waitForHttpAnswer(ctx: StepContext, url: string, timeoutSe
       return last;
     }
   } while (Date.now() < deadline && !ctx.probe);
-  throw new StepError(`${url} did not answer within ${timeoutSeconds} s`, `curl ${curlOptions} ${url}`.replace(/\s+/g, ' '), last.split('\n').slice(-10));
+  const what = options.fromCore ? 'did not answer from personium-core (no X-Personium-Version header: is the war deployed? see catalina.out)' : 'did not answer';
+  throw new StepError(`${url} ${what} within ${timeoutSeconds} s`, `curl -D - ${curlOptions} ${url}`.replace(/\s+/g, ' '), last.split('\n').slice(-10));
 }
 
 /**

@@ -10,7 +10,7 @@ import {shellQuote as q} from '../hosts/quote.js';
 import {PATHS} from '../plan/paths.js';
 import type {VersionSet} from '../presets.js';
 import type {Profile} from '../profile/schema.js';
-import {detectJavaHome, ensureArtifact, ensureSymlink, ensureUnpacked, warn} from './common.js';
+import {detectJavaHome, ensureArtifact, ensureSymlink, ensureUnpacked} from './common.js';
 
 const IS_17 = /version "17[."]/;
 
@@ -24,12 +24,22 @@ export function javaHomeFor(profile: Pick<Profile, 'artifacts'>, set: VersionSet
   return profile.artifacts.jdk === 'tarball' ? Promise.resolve(tarballJavaHome(set)) : detectJavaHome(ctx);
 }
 
-/** The distribution's JDK 17, then a check that `java -version` says 17. */
+/** The distribution's JDK 17, then a check that the JAVA_HOME services get runs Java 17. */
 export async function installDistributionJdk(ctx: StepContext, packages: string[]): Promise<void> {
   await ensurePackages(ctx, packages);
   if (ctx.checkOnly) return;
-  const version = await run(ctx, 'java -version 2>&1 | head -1');
-  if (!IS_17.test(version.stdout)) warn(ctx, `the default java is not 17 (${version.stdout.trim()}); services use the JDK 17 found through JAVA_HOME`);
+  await checkJava17(ctx, await detectJavaHome(ctx));
+  // Another Java as the system default is the operator's business; the services name theirs.
+  const fallback = await run(ctx, 'java -version 2>&1 | head -1', {allowFail: true});
+  if (!IS_17.test(fallback.stdout)) ctx.log(`the default java is not 17 (${fallback.stdout.trim()}); services use JAVA_HOME`);
+}
+
+async function checkJava17(ctx: StepContext, home: string): Promise<void> {
+  const java = `${home}/bin/java`;
+  const version = await run(ctx, `${q(java)} -version 2>&1 | head -3`, {allowFail: true});
+  if (version.code !== 0 || !IS_17.test(version.stdout)) {
+    throw new StepError(`${java} does not run as Java 17`, `${java} -version`, version.stdout.trim().split('\n').slice(-3));
+  }
 }
 
 /** The JDK tarball in `home`, /opt/jdk → home, then a check that its java runs and is 17. */
@@ -37,10 +47,5 @@ export async function installJdkTarball(ctx: StepContext, archive: LocalArtifact
   await ensureArtifact(ctx, archive);
   await ensureUnpacked(ctx, archive, home);
   await ensureSymlink(ctx, PATHS.jdkHome, home);
-  if (ctx.checkOnly) return;
-  const java = `${home}/bin/java`;
-  const version = await run(ctx, `${q(java)} -version 2>&1 | head -3`, {allowFail: true});
-  if (version.code !== 0 || !IS_17.test(version.stdout)) {
-    throw new StepError(`${java} does not run as Java 17`, `${java} -version`, version.stdout.trim().split('\n').slice(-3));
-  }
+  if (!ctx.checkOnly) await checkJava17(ctx, home);
 }

@@ -44,7 +44,7 @@ export async function startTomcat(ctx: StepContext, unit: UnitContext): Promise<
     name: TOMCAT_SERVICE,
     ready: async () => {
       await waitForPort(ctx, unit.host.bind, PORTS.tomcat, 300);
-      await waitForHttpAnswer(ctx, `http://${hostPort(unit.host.bind, PORTS.tomcat)}/personium-core/`, 300);
+      await waitForHttpAnswer(ctx, `http://${hostPort(unit.host.bind, PORTS.tomcat)}/personium-core/`, 300, '', {fromCore: true});
     },
   });
   await warnOnLowNofile(ctx, TOMCAT_SERVICE, 65_535);

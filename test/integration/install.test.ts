@@ -193,6 +193,17 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
     expect(second.stdout).toContain('Nothing changed: the unit already matches the profile.');
     expect(second.stdout).not.toContain('shown once');
     expect((await rootSsh(set, 'host1', 'cat /personium/personium-core/conf/setup-secrets.json')).stdout).toBe(secretsBefore);
+    // The tool's secrets file lost: secret16 and the salt come back from the unit config, never
+    // made anew (that would lock every user out), and the file is written again.
+    const before = await rootSsh(set, 'host1', 'sha256sum < /personium/personium-core/conf/personium-unit-config.properties; rm /personium/personium-core/conf/setup-secrets.json');
+    const third = await install(answers, 'small');
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stdout).toContain('Unit secrets: secret16 and the password salt taken from the unit config on the AP server and kept in /personium/personium-core/conf/setup-secrets.json again');
+    expect(stepLines(third.stdout).filter(l => !/^\[server1\] ok /.test(l))).toEqual([]);
+    const after = await rootSsh(set, 'host1', 'sha256sum < /personium/personium-core/conf/personium-unit-config.properties; stat -c %a /personium/personium-core/conf/setup-secrets.json');
+    expect(after.stdout).toBe(`${before.stdout}600\n`);
+    const restored = JSON.parse((await rootSsh(set, 'host1', 'cat /personium/personium-core/conf/setup-secrets.json')).stdout) as {secret16: string; salt: string};
+    expect({secret16: restored.secret16, salt: restored.salt}).toEqual({secret16: JSON.parse(secretsBefore).secret16, salt: JSON.parse(secretsBefore).salt});
     // --dry-run looks at the real server and finds nothing to do.
     const dry = await install(answers, 'small', '--dry-run');
     expect(dry.code, dry.stderr).toBe(0);

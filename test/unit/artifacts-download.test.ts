@@ -301,7 +301,12 @@ describe('bundles', () => {
     expect(await readBundleManifest(out)).toEqual(made.manifest);
 
     const elsewhere = freshCache();
-    const opened = await openBundle(out, elsewhere, {needed: artifactsFor({extensions: ext}, unpinned)});
+    const notices: string[] = [];
+    const opened = await openBundle(out, elsewhere, {needed: artifactsFor({extensions: ext}, unpinned), onNotice: line => notices.push(line)});
+    // What only the manifest vouches for is shown once, when the bundle is first unpacked here.
+    const unpinnedFiles = artifactsFor({extensions: ext}, unpinned).filter(r => !r.sha256 && !r.sha512);
+    expect(unpinnedFiles.length).toBeGreaterThan(0);
+    expect(notices).toEqual(unpinnedFiles.map(r => expect.stringContaining(`${r.fileName}: no hash pinned in this release; the bundle's manifest gives SHA-256 ${sha256(fixtureFiles.get(r.fileName)!)}`)));
     expect([...opened.keys()]).toEqual(['personium-core', 'personium-engine', 'elasticsearch', 'tomcat', 'activemq', 'extension:mailsender']);
     for (const local of opened.values()) {
       expect(local.verifiedBy).toBe('bundle-manifest');
@@ -310,8 +315,9 @@ describe('bundles', () => {
       expect(local.sha256).toBe(sha256(fixtureFiles.get(local.ref.fileName)!));
     }
     // Opened again: the unpacked copy is reused and still checked.
-    const again = await openBundle(out, elsewhere, {needed: artifactsFor({extensions: ext}, unpinned)});
+    const again = await openBundle(out, elsewhere, {needed: artifactsFor({extensions: ext}, unpinned), onNotice: line => notices.push(line)});
     expect(again.get('tomcat')!.path).toBe(opened.get('tomcat')!.path);
+    expect(notices.length).toBe(unpinnedFiles.length);
 
     // resolveArtifacts with source=bundle goes the same way.
     const resolved = await resolveArtifacts({extensions: ext, artifacts: {source: 'bundle', jdk: 'distribution', bundleFile: out}}, unpinned, {cacheDir: elsewhere});

@@ -15,10 +15,11 @@ import {adminPasswordStore} from '../../source/install/run-install.js';
 import {buildPlan} from '../../source/plan/plan.js';
 import {validateAnswers, type Answers} from '../../source/profile/answers.js';
 import {cellUrl} from '../../source/steps/bootstrap.js';
-import {ensureAbsent, ensureSymlink} from '../../source/steps/common.js';
+import {ensureAbsent, ensureSymlink, waitForHttpAnswer} from '../../source/steps/common.js';
 import {packagesFor, renderLimits} from '../../source/steps/os-prepare.js';
 import {aptMirrorSources, parseUnitStates} from '../../source/executor/primitives.js';
 import {osInfoFrom} from '../../source/steps/os.js';
+import {decideUnitSecrets, UnitSecretsError, type UnitSecrets} from '../../source/steps/unit-secrets.js';
 
 const temp = mkdtempSync(join(tmpdir(), 'pds-steps-'));
 afterAll(() => rmSync(temp, {recursive: true, force: true}));
@@ -160,5 +161,63 @@ describe('unit states from one systemctl show', () => {
       {active: '', enabled: '', condition: ''},
       {active: '', enabled: '', condition: ''},
     ]);
+  });
+});
+
+describe('unit secrets are never made anew for a unit that has them', () => {
+  const made: UnitSecrets = {secret16: 'newnewnewnewnew1', salt: 'newsalt', masterToken: 'newtoken'};
+  const kept: UnitSecrets = {secret16: 'abcdefghijklmnop', salt: 'saltsalt', masterToken: 'tokentoken'};
+  const generate = () => made;
+
+  it('takes the secrets file, from whichever AP server has it', () => {
+    expect(decideUnitSecrets([{host: 'ap1', config: {}}, {host: 'ap2', file: kept, config: {secret16: kept.secret16}}], generate)).toEqual({secrets: kept, source: 'file', from: 'ap2'});
+  });
+
+  it('takes secret16 and the salt from a unit config when no server has the file (a new master token only)', () => {
+    const decided = decideUnitSecrets([{host: 'ap1', config: {secret16: kept.secret16, salt: kept.salt}}], generate);
+    expect(decided).toEqual({secrets: {secret16: kept.secret16, salt: kept.salt, masterToken: 'newtoken'}, source: 'unit-config', from: 'ap1'});
+    expect(decideUnitSecrets([{host: 'ap1', config: kept}], generate).secrets).toEqual(kept);
+  });
+
+  it('makes new ones only where no server has any', () => {
+    expect(decideUnitSecrets([{host: 'ap1', config: {}}, {host: 'ap2', config: {}}], generate)).toEqual({secrets: made, source: 'new'});
+  });
+
+  it('refuses servers that disagree, and a unit config with only one of the two', () => {
+    expect(() => decideUnitSecrets([{host: 'ap1', file: kept, config: {}}, {host: 'ap2', file: {...kept, salt: 'other'}, config: {}}], generate)).toThrow(/ap1 and ap2 hold different unit secrets/);
+    expect(() => decideUnitSecrets([{host: 'ap1', config: {secret16: kept.secret16, salt: kept.salt}}, {host: 'ap2', config: {secret16: 'zzzzzzzzzzzzzzzz', salt: kept.salt}}], generate)).toThrow(UnitSecretsError);
+    expect(() => decideUnitSecrets([{host: 'ap1', config: {secret16: kept.secret16}}], generate)).toThrow(/security.secret16 but no security.auth.password.salt/);
+  });
+});
+
+describe('readiness: an HTTP answer, and from personium-core where that matters', () => {
+  // A server in another process (this one's sh calls block the event loop): /core answers 404 as
+  // core does for an unknown path, with X-Personium-Version; /tomcat is Tomcat's own 404.
+  const SERVER = `
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(404)
+        if self.path == '/core': self.send_header('X-Personium-Version', '1.8.3')
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(('127.0.0.1', 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+`;
+
+  it('accepts any answer below 500, and with fromCore only one that carries the core header', async () => {
+    const {spawn} = await import('node:child_process');
+    const server = spawn('python3', ['-c', SERVER], {stdio: ['ignore', 'pipe', 'inherit']});
+    try {
+      const port = await new Promise<number>(resolve => server.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+      const ctx = {...localContext([], true), probe: true};
+      expect(await waitForHttpAnswer(ctx, `http://127.0.0.1:${port}/tomcat`, 5)).toBe('404');
+      expect(await waitForHttpAnswer(ctx, `http://127.0.0.1:${port}/core`, 5, '', {fromCore: true})).toBe('404');
+      await expect(waitForHttpAnswer(ctx, `http://127.0.0.1:${port}/tomcat`, 5, '', {fromCore: true})).rejects.toThrow(/did not answer from personium-core \(no X-Personium-Version header/);
+    } finally {
+      server.kill();
+    }
   });
 });
