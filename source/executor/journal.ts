@@ -1,11 +1,14 @@
 // The journal: written after every step, so an interrupted run (Ctrl-C, lost connection,
 // reboot of the operator machine) can resume where it stopped.
+import {createHash} from 'node:crypto';
 import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
 import {dirname} from 'node:path';
 import type {StepStatus} from './types.js';
 
 interface JournalData {
   profile: string;
+  /** What the run was for (journalFingerprint): a changed profile is not resumed. */
+  fingerprint?: string;
   startedAt: string;
   finishedAt?: string;
   steps: Record<string, StepStatus>;
@@ -21,19 +24,27 @@ export class Journal {
     this.data = data;
   }
 
-  /** A new journal, or (resume) the previous one when that run did not finish. */
-  static open(path: string, profile: string, resume: boolean): {journal: Journal; resumed: boolean} {
+  /**
+   * A new journal, or (resume) the previous one when that run did not finish and was for the same
+   * profile contents: steps done with other values must run again (`changed` says the profile
+   * differs from the interrupted run's).
+   */
+  static open(path: string, profile: string, resume: boolean, fingerprint?: string): {journal: Journal; resumed: boolean; changed?: boolean} {
+    let changed = false;
     if (resume) {
       try {
         const previous = JSON.parse(readFileSync(path, 'utf8')) as JournalData;
-        if (!previous.finishedAt && previous.profile === profile) return {journal: new Journal(path, previous), resumed: true};
+        if (!previous.finishedAt && previous.profile === profile) {
+          if (fingerprint === undefined || previous.fingerprint === undefined || previous.fingerprint === fingerprint) return {journal: new Journal(path, previous), resumed: true};
+          changed = true;
+        }
       } catch {
         // No journal or unreadable: start afresh.
       }
     }
-    const journal = new Journal(path, {profile, startedAt: new Date().toISOString(), steps: {}});
+    const journal = new Journal(path, {profile, ...(fingerprint ? {fingerprint} : {}), startedAt: new Date().toISOString(), steps: {}});
     journal.write();
-    return {journal, resumed: false};
+    return {journal, resumed: false, ...(changed ? {changed} : {})};
   }
 
   /** Whether the last run of this profile recorded at `path` got through every step. */
@@ -72,4 +83,9 @@ export class Journal {
     writeFileSync(temp, JSON.stringify(this.data, null, 2), {mode: 0o600});
     renameSync(temp, this.path);
   }
+}
+
+/** What a run is for, as one hash: the validated profile (secret references, never secrets) and the version set. */
+export function journalFingerprint(profile: unknown, versionSetId: string): string {
+  return createHash('sha256').update(JSON.stringify({profile, versionSetId})).digest('hex').slice(0, 16);
 }

@@ -14,7 +14,10 @@ export function modeString(mode: number): string {
 
 /**
  * As root: copy a staged file next to the target with mode and owner (install), then rename it
- * over the target (mv within one directory is atomic). The staged file is left to the caller.
+ * over the target (mv within one directory is atomic). A target that is a mount point (a
+ * container's bind-mounted /etc/hosts) cannot be renamed over: it is written in place instead.
+ * Where SELinux is on, the file gets its policy's label back (a renamed file keeps the
+ * temporary's). The staged file is left to the caller.
  */
 export function installFileCommand(staged: string, target: string, mode: number, owner?: string, group?: string): string {
   const tmp = tempNameNextTo(target);
@@ -22,7 +25,8 @@ export function installFileCommand(staged: string, target: string, mode: number,
   return (
     sh`install -m ${modeString(mode)}` +
     ownership +
-    sh` -- ${staged} ${tmp} && mv -f -- ${tmp} ${target} || { rm -f -- ${tmp}; exit 1; }`
+    sh` -- ${staged} ${tmp} && { mv -f -- ${tmp} ${target} || { mountpoint -q -- ${target} && cat -- ${tmp} > ${target} && rm -f -- ${tmp}; }; } || { rm -f -- ${tmp}; exit 1; }` +
+    sh`; if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then restorecon -- ${target} || true; fi`
   );
 }
 

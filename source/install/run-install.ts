@@ -8,7 +8,7 @@ import {join} from 'node:path';
 import type {ArtifactName, LocalArtifact} from '../artifacts/types.js';
 import type {StepResult} from '../executor/execute.js';
 import {describeTxtRecords} from '../steps/acme/plan.js';
-import {Journal} from '../executor/journal.js';
+import {Journal, journalFingerprint} from '../executor/journal.js';
 import {executeWithView, pausingPrompter, plainRunView, type RunView} from '../executor/render-run.js';
 import type {OsInfo, StepDefinition} from '../executor/types.js';
 import type {Host} from '../hosts/host.js';
@@ -235,8 +235,9 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
     });
 
     const journalPath = journalFile(options.profileName, stateDir);
-    const opened = options.checkOnly ? undefined : Journal.open(journalPath, options.profileName, options.resume ?? false);
+    const opened = options.checkOnly ? undefined : Journal.open(journalPath, options.profileName, options.resume ?? false, journalFingerprint(profile, set.id));
     if (opened?.resumed) say(`Resuming the interrupted run (${journalPath}): steps it finished are not run again.`);
+    else if (opened?.changed) say('The profile changed since the interrupted run: running every step (each finds what is already done).');
     else if (options.resume && !options.checkOnly) say('Nothing to resume (the last run finished or no journal was found): running every step.');
     if (options.checkOnly) say('Dry run: every step only looks; nothing on the servers is changed.');
     if (options.makeView) view = options.makeView(steps);

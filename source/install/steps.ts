@@ -3,8 +3,8 @@
 //   memcached, Elasticsearch, ActiveMQ (and the shared storage) → Tomcat → nginx → bootstrap.
 // Packages are installed by each host's first steps (os.prepare, jdk), so hosts work in
 // parallel until a host has to wait for another.
-import type {StepContext, StepDefinition} from '../executor/types.js';
-import type {HostPlan, Plan} from '../plan/plan.js';
+import {StepError, type StepContext, type StepDefinition} from '../executor/types.js';
+import {privateAddressOf, type HostPlan, type Plan} from '../plan/plan.js';
 import type {Profile} from '../profile/schema.js';
 import {readSecretRef} from '../cli/connect-profile.js';
 import {installActiveMq} from '../steps/activemq.js';
@@ -16,11 +16,12 @@ import {installDistributionJdk, installJdkTarball, tarballJavaHome} from '../ste
 import {installMemcached} from '../steps/memcached.js';
 import {installNginx} from '../steps/nginx.js';
 import {nfsMount, nfsStorage} from '../steps/nfs.js';
-import {osPrepare} from '../steps/os-prepare.js';
+import {osPrepare, USERS} from '../steps/os-prepare.js';
 import {ensureUnitConfig, installPersonium} from '../steps/personium.js';
 import {installTomcat, startTomcat, TOMCAT_SERVICE} from '../steps/tomcat.js';
 import {markRestart, waitForHttpAnswer, warn} from '../steps/common.js';
 import {LOOPBACK} from '../steps/render/context.js';
+import type {Host} from '../hosts/host.js';
 import {shellQuote as q} from '../hosts/quote.js';
 import {artifact, firstApHost, hostsWithRole, renderContext, type InstallDeps} from './context.js';
 
@@ -94,7 +95,8 @@ function stepBody(deps: InstallDeps, host: HostPlan, id: string): (ctx: StepCont
         const unit = await renderContext(deps, ctx);
         await osPrepare(ctx, {
           roles: host.roles,
-          openPorts: [...new Set(host.ports.filter(p => p.exposure !== 'local').map(p => p.port))],
+          ports: host.ports,
+          peers: deps.profile.hosts.filter(h => h.name !== host.name).map(privateAddressOf),
           nfsServer: host.roles.includes('nfs') && unit.nfs.clients.length > 0,
           nfsClient: unit.nfs.mountHere,
           unit,
@@ -110,7 +112,12 @@ function stepBody(deps: InstallDeps, host: HostPlan, id: string): (ctx: StepCont
     case 'nfs.storage':
       return async ctx => nfsStorage(ctx, await renderContext(deps, ctx));
     case 'nfs.mount':
-      return async ctx => nfsMount(ctx, await renderContext(deps, ctx));
+      return async ctx => {
+        const unit = await renderContext(deps, ctx);
+        const server = unit.nfs.server && deps.hosts.get(unit.nfs.server.name);
+        if (server) await sameServiceUser(ctx, server, USERS.personium.name);
+        await nfsMount(ctx, unit);
+      };
     case 'elasticsearch':
       return async ctx => installElasticsearch(ctx, await renderContext(deps, ctx), artifact(deps, 'elasticsearch'));
     case 'activemq':
@@ -137,8 +144,26 @@ function stepBody(deps: InstallDeps, host: HostPlan, id: string): (ctx: StepCont
     case 'bootstrap':
       return ctx => bootstrap(ctx, deps, host);
     default:
-      return async ctx => warn(ctx, `step ${id} has nothing to do in this version`);
+      // A plan step without a body is a bug, not a step that passed.
+      throw new Error(`the plan has a step "${id}" that this version cannot run`);
   }
+}
+
+/**
+ * Files on the share carry numeric ids: the service user must have the same uid and gid on the
+ * NFS server and on the AP server that mounts it, or core cannot read what it wrote elsewhere.
+ */
+export async function sameServiceUser(ctx: StepContext, server: Host, user: string): Promise<void> {
+  const ids = `printf '%s:%s\\n' "$(id -u ${q(user)} 2>/dev/null)" "$(id -g ${q(user)} 2>/dev/null)"`;
+  const [here, there] = await Promise.all([ctx.host.exec(ids), server.exec(ids)]);
+  const mine = here.stdout.trim();
+  const theirs = there.stdout.trim();
+  if (mine === ':' || theirs === ':' || mine === theirs) return; // a user not made yet (check mode) has nothing to compare
+  throw new StepError(
+    `${user} is uid:gid ${mine} here but ${theirs} on ${server.name}, the NFS server: files on the share would belong to someone else`,
+    `id ${user}`,
+    [`make them equal before the share is used, e.g. on ${ctx.host.name}: usermod -u ${theirs.split(':')[0]} ${user} && groupmod -g ${theirs.split(':')[1]} ${user} (then chown what the old ids own)`],
+  );
 }
 
 /** Bootstrap, then (unless the profile keeps it) the master token out of every AP host's config. */

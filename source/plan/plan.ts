@@ -51,7 +51,6 @@ export interface CertificatePlan {
 }
 
 export interface Plan {
-  profileFingerprint?: string;
   pattern: Profile['pattern'];
   unitUrl: string;
   cellUrlExample: string;

@@ -13,6 +13,9 @@ export interface MemoryPlan {
 }
 
 const OS_RESERVE_MB = 768;
+/** ActiveMQ's heap (its unit sets it): the broker only relays core's events. */
+export const ACTIVEMQ_HEAP_MB = 384;
+// The heap plus metaspace and thread stacks.
 const ACTIVEMQ_MB = 512;
 const NGINX_MB = 64;
 const roundDown = (mb: number, step = 64) => Math.max(step, Math.floor(mb / step) * step);

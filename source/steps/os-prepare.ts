@@ -1,11 +1,13 @@
 // OS preparation: the distribution packages every role on the host needs (installed early, so
 // hosts work in parallel), service users, open-file limits, time sync and the tool's marked block
 // in /etc/hosts. Never a full upgrade, never a whole system file rewritten.
+import {isIP} from 'node:net';
 import {ensureFile, ensurePackages, run, unitStates, type UnitState} from '../executor/primitives.js';
 import type {StepContext} from '../executor/types.js';
 import {shellQuote as q} from '../hosts/quote.js';
 import {PATHS} from '../plan/paths.js';
 import type {Role} from '../profile/schema.js';
+import {firewalldQuery, firewalldRules, firewallOpenings, ufwRules, type FirewallOpening} from './render/firewall.js';
 import {renderHostsBlock, replaceHostsBlock, unitHostsEntries} from './render/hosts.js';
 import type {UnitContext} from './render/context.js';
 import {ensureUser, warn, type ServiceUser} from './common.js';
@@ -19,8 +21,10 @@ export const USERS = {
 
 export interface OsPrepareOptions {
   roles: readonly Role[];
-  /** TCP ports other machines must reach on this host (public: 80/443; private: the unit's servers). */
-  openPorts: number[];
+  /** The host's ports and who may reach them (public: anyone; private: the unit's servers). */
+  ports: ReadonlyArray<{port: number; exposure?: string}>;
+  /** The unit's other servers' private addresses (for the private ports). */
+  peers: string[];
   /** An NFS server here (AP hosts elsewhere mount it). */
   nfsServer: boolean;
   /** This AP host mounts the NFS share from another host. */
@@ -98,29 +102,52 @@ async function ensureHostsBlock(ctx: StepContext, options: OsPrepareOptions): Pr
 
 /**
  * Open the ports the unit needs when a host firewall is running (firewalld on RHEL, ufw on
- * Ubuntu); nothing is enabled or reconfigured otherwise.
+ * Ubuntu): public ones for anyone, private ones only for the unit's other servers. Nothing is
+ * enabled, reconfigured or removed otherwise.
  */
-async function ensureFirewall(ctx: StepContext, ports: number[]): Promise<void> {
-  if (ports.length === 0) return;
+async function ensureFirewall(ctx: StepContext, ports: OsPrepareOptions['ports'], peers: string[]): Promise<void> {
+  if (ports.every(p => p.exposure === 'local')) return;
   const firewalld = await run(ctx, 'command -v firewall-cmd >/dev/null && firewall-cmd --state', {allowFail: true});
-  if (firewalld.code === 0 && firewalld.stdout.trim() === 'running') {
-    const missing: number[] = [];
-    for (const port of ports) {
-      const query = await run(ctx, `firewall-cmd --permanent --query-port=${port}/tcp`, {allowFail: true});
-      if (query.stdout.trim() !== 'yes') missing.push(port);
+  const firewalldOn = firewalld.code === 0 && firewalld.stdout.trim() === 'running';
+  const ufw = firewalldOn ? undefined : await run(ctx, 'command -v ufw >/dev/null && ufw status', {allowFail: true});
+  const ufwOn = ufw !== undefined && ufw.code === 0 && /^Status: active/m.test(ufw.stdout);
+  if (!firewalldOn && !ufwOn) return;
+  const openings = firewallOpenings(ports, await peerAddresses(ctx, peers));
+  if (firewalldOn) {
+    const missing: string[] = [];
+    for (const rule of openings.flatMap(firewalldRules)) {
+      const query = await run(ctx, `firewall-cmd --permanent ${firewalldQuery(rule)}`, {allowFail: true});
+      if (query.stdout.trim() !== 'yes') missing.push(rule);
     }
     if (missing.length === 0) return;
-    ctx.changed(`firewalld: ${missing.map(p => `${p}/tcp`).join(', ')} opened`);
-    if (!ctx.checkOnly) await run(ctx, `${missing.map(p => `firewall-cmd --permanent --add-port=${p}/tcp`).join(' && ')} && firewall-cmd --reload`);
+    ctx.changed(`firewalld: ${missing.length} rule(s) added (${describeOpenings(openings)})`);
+    if (!ctx.checkOnly) await run(ctx, `${missing.map(rule => `firewall-cmd --permanent ${rule}`).join(' && ')} && firewall-cmd --reload`);
     return;
   }
-  const ufw = await run(ctx, 'command -v ufw >/dev/null && ufw status', {allowFail: true});
-  if (ufw.code === 0 && /^Status: active/m.test(ufw.stdout)) {
-    const missing = ports.filter(port => !new RegExp(`^${port}/tcp\\s+ALLOW`, 'm').test(ufw.stdout));
-    if (missing.length === 0) return;
-    ctx.changed(`ufw: ${missing.map(p => `${p}/tcp`).join(', ')} allowed`);
-    if (!ctx.checkOnly) await run(ctx, missing.map(p => `ufw allow ${p}/tcp`).join(' && '));
+  const missing = openings.flatMap(ufwRules).filter(rule => !rule.listed.test(ufw!.stdout));
+  if (missing.length === 0) return;
+  ctx.changed(`ufw: ${missing.length} rule(s) added (${describeOpenings(openings)})`);
+  if (!ctx.checkOnly) await run(ctx, missing.map(rule => rule.command).join(' && '));
+}
+
+function describeOpenings(openings: FirewallOpening[]): string {
+  return openings.map(o => `${o.port}/tcp ${o.from ? `from ${o.from.join(', ')}` : 'from anywhere'}`).join('; ');
+}
+
+/** The other servers' addresses as IPs (firewall rules take no names): names resolved on the host. */
+async function peerAddresses(ctx: StepContext, peers: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const peer of peers) {
+    if (isIP(peer)) {
+      out.push(peer);
+      continue;
+    }
+    const resolved = await run(ctx, `getent ahosts ${q(peer)} | awk 'NR == 1 {print $1}'`, {allowFail: true});
+    const ip = resolved.stdout.trim();
+    if (isIP(ip)) out.push(ip);
+    else warn(ctx, `${peer} does not resolve here: the firewall is not opened for it; allow the unit's private ports from its address by hand`);
   }
+  return out;
 }
 
 export async function osPrepare(ctx: StepContext, options: OsPrepareOptions): Promise<void> {
@@ -131,5 +158,5 @@ export async function osPrepare(ctx: StepContext, options: OsPrepareOptions): Pr
   await ensureFile(ctx, {path: PATHS.limits, content: renderLimits(options.roles), mode: 0o644});
   await ensureTimeSync(ctx);
   await ensureHostsBlock(ctx, options);
-  await ensureFirewall(ctx, options.openPorts);
+  await ensureFirewall(ctx, options.ports, options.peers);
 }

@@ -32,7 +32,7 @@ const HARNESS_ENV = {
   PDS_TESTHOSTS_CGROUP: 'pds-th-install',
   // Baked into the base so apt work stays out of the timed path; the install still checks them,
   // and installs what is missing (unzip, systemd-timesyncd) for real through the apt proxy.
-  PDS_TESTHOSTS_EXTRA_PACKAGES: 'openjdk-17-jre-headless,nginx,memcached,python3',
+  PDS_TESTHOSTS_EXTRA_PACKAGES: 'openjdk-17-jre-headless,nginx,memcached,python3,ufw',
 };
 const HOSTS = 6;
 const FQDN = 'personium.test';
@@ -403,8 +403,14 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
       memory: {tomcatHeapMb: 512, esHeapMb: 512, memcachedLockMb: 64, memcachedCacheMb: 64},
       artifacts: {jdk: 'tarball'},
     });
+    // A host firewall on the ES server (SSH let in first): the install opens 9200 and 9300 to the
+    // unit's servers only, and core on the AP server gets through.
+    const ufw = await rootSsh(set, 'host5', 'ufw allow 22/tcp >/dev/null && ufw --force enable >/dev/null && ufw status | head -1');
+    expect(ufw.stdout.trim()).toBe('Status: active');
     const first = await install(answers, 'medium');
     expect(first.code, first.stderr).toBe(0);
+    const rules = (await rootSsh(set, 'host5', 'ufw status')).stdout.split('\n').map(l => l.trim().split(/\s{2,}/).join(' ')).filter(l => /^9[23]00\/tcp /.test(l));
+    expect(rules.sort()).toEqual([`9200/tcp ALLOW ${address(3)}`, `9200/tcp ALLOW ${address(4)}`, `9300/tcp ALLOW ${address(3)}`, `9300/tcp ALLOW ${address(4)}`]);
     // Tomcat and ActiveMQ run on the unpacked JDK (the FIXTURE Tomcat refuses a JAVA_HOME without
     // bin/java), whose truststore got the self-signed server certificate; ES 7 needs no Java.
     const home = '/opt/jdk-17.0.18+8';

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {execute, recap} from '../../source/executor/execute.js';
-import {Journal} from '../../source/executor/journal.js';
+import {Journal, journalFingerprint} from '../../source/executor/journal.js';
 import {StepError, type StepDefinition} from '../../source/executor/types.js';
 import {hosts, os} from './executor-fixtures.js';
 
@@ -126,5 +126,17 @@ describe('execute', () => {
     expect(log).toEqual(['start a:two', 'end a:two', 'start a:three', 'end a:three']);
     journal.finish();
     expect(Journal.open(path, 'p', true).resumed).toBe(false);
+  });
+
+  it('does not resume an interrupted run whose profile has changed since', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'journal-')), 'journal.json');
+    const before = journalFingerprint({unit: {fqdn: 'a.example'}}, '1.8.3');
+    Journal.open(path, 'p', false, before).journal.record('a:one', 'changed');
+    expect(Journal.open(path, 'p', true, before)).toMatchObject({resumed: true});
+    const after = journalFingerprint({unit: {fqdn: 'b.example'}}, '1.8.3');
+    expect(after).not.toBe(before);
+    const opened = Journal.open(path, 'p', true, after);
+    expect(opened).toMatchObject({resumed: false, changed: true});
+    expect(opened.journal.isDone('a:one')).toBe(false);
   });
 });

@@ -2,6 +2,7 @@
 import {describe, expect, it} from 'vitest';
 import {HostAuthError, HostKeyError, HostUnreachableError} from '../../source/hosts/errors.js';
 import {connectionFailureResults, connectionResults} from '../../source/preflight/checks/connection.js';
+import {isPrivateAddress} from '../../source/preflight/checks/addresses.js';
 import {checkLimits, checkMaxMapCount} from '../../source/preflight/checks/elasticsearch.js';
 import {HOST_CHECKS} from '../../source/preflight/checks/index.js';
 import {checkHostname, checkUnitDns, operatorDnsResults} from '../../source/preflight/checks/names.js';
@@ -263,6 +264,23 @@ describe('network', () => {
     expect(r.message).toContain('10.0.0.13');
     expect(r.fix).toContain('172.31.5.9');
     expect(checkPrivateAddress(smallCtx())).toEqual([]);
+  });
+  it('services without authentication must listen on a private address, not a public one', () => {
+    const onPrivate = checkPrivateAddress(contextFor(medium, 'es1', cleanFacts({addresses: ['127.0.0.1', '10.0.0.13']})));
+    expect(one(onPrivate, 'Private-Bind')).toMatchObject({status: 'pass', message: 'elasticsearch listen on 10.0.0.13, a private address'});
+    const exposed = profileFor('medium-large', {...MEDIUM, hosts: (MEDIUM.hosts as Array<Record<string, unknown>>).map(h => (h.name === 'es1' ? {...h, address: '203.0.113.13'} : h))});
+    const r = one(checkPrivateAddress(contextFor(exposed, 'es1', cleanFacts({addresses: ['127.0.0.1', '203.0.113.13']}))), 'Private-Bind');
+    expect(r).toMatchObject({status: 'fail', severity: 'error'});
+    expect(r.message).toContain('elasticsearch would listen on 203.0.113.13, a public address');
+    expect(r.fix).toContain('set privateAddress of es1');
+    // A name is judged by what it resolves to on the host.
+    const byName = profileFor('medium-large', {...MEDIUM, hosts: (MEDIUM.hosts as Array<Record<string, unknown>>).map(h => (h.name === 'es1' ? {...h, address: 'es1.example.com'} : h))});
+    const named = one(checkPrivateAddress(contextFor(byName, 'es1', cleanFacts({addresses: ['127.0.0.1', '198.51.100.7'], resolved: {'es1.example.com': ['198.51.100.7']}}))), 'Private-Bind');
+    expect(named.message).toContain('would listen on es1.example.com (198.51.100.7), a public address');
+  });
+  it('tells private addresses from public ones', () => {
+    for (const a of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '100.64.0.1', '169.254.1.1', '127.0.0.1', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1']) expect(isPrivateAddress(a), a).toBe(true);
+    for (const a of ['8.8.8.8', '172.32.0.1', '192.0.2.10', '100.128.0.1', '2001:db8::1', 'es1.example.com']) expect(isPrivateAddress(a), a).toBe(false);
   });
   it('cross-host flows of a medium-large plan: AP→ES, AP→memcached, AP→MQ (same host here), AP→NFS, Web→AP', () => {
     const flows = reachFlows(medium, buildPlan(medium));

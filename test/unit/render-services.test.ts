@@ -158,6 +158,11 @@ describe('systemd units', () => {
     expect(unitPath('memcached-lock')).toBe('/etc/systemd/system/personium-memcached-lock.service');
   });
 
+  it('ActiveMQ: the heap of the memory plan instead of the stock 1 GB, the rest of its options as bin/env sets them', () => {
+    const unit = renderUnitFile('activemq', context(smallProfile(), '1.8.3'));
+    expect(unit.split('\n')).toContain('Environment="ACTIVEMQ_OPTS=-Xms64m -Xmx384m -Djava.util.logging.config.file=logging.properties -Djava.security.auth.login.config=/opt/activemq/conf/login.config"');
+  });
+
   it('Elasticsearch uses its bundled JDK on 7.x and the system JDK 17 on 6.x', () => {
     expect(renderUnitFile('elasticsearch', context(smallProfile(), '1.8.3'))).not.toMatch(/JAVA_HOME/);
     expect(renderUnitFile('elasticsearch', context(smallProfile(), '1.8.0'))).toMatch(/^Environment=JAVA_HOME=\/usr\/lib\/jvm\/java-17-openjdk-amd64$/m);

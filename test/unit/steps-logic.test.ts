@@ -7,6 +7,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {applyInstallFlags} from '../../source/cli/install.js';
+import {sameServiceUser} from '../../source/install/steps.js';
 import {renderServiceStates, serviceOrder} from '../../source/cli/service-commands.js';
 import type {StepContext} from '../../source/executor/types.js';
 import type {Host} from '../../source/hosts/host.js';
@@ -219,5 +220,18 @@ s.serve_forever()
     } finally {
       server.kill();
     }
+  });
+});
+
+describe('the service user across an NFS share', () => {
+  const withIds = (name: string, ids: string): Host => ({...here, name, exec: async () => ({code: 0, stdout: `${ids}\n`, stderr: ''})});
+  const ctxOn = (host: Host): StepContext => ({...localContext([]), host});
+
+  it('passes when uid and gid agree (or the user is not made yet), and stops with the fix when they differ', async () => {
+    await expect(sameServiceUser(ctxOn(withIds('ap1', '2070:2070')), withIds('nfs1', '2070:2070'), 'personium')).resolves.toBeUndefined();
+    await expect(sameServiceUser(ctxOn(withIds('ap1', ':')), withIds('nfs1', '2070:2070'), 'personium')).resolves.toBeUndefined();
+    const differ = sameServiceUser(ctxOn(withIds('ap1', '998:998')), withIds('nfs1', '2070:2070'), 'personium');
+    await expect(differ).rejects.toThrow('personium is uid:gid 998:998 here but 2070:2070 on nfs1, the NFS server');
+    await expect(differ).rejects.toMatchObject({outputTail: [expect.stringContaining('usermod -u 2070 personium && groupmod -g 2070 personium')]});
   });
 });

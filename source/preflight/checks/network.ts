@@ -1,4 +1,4 @@
-// Network: the private address a host's services bind to must be on the host; the role ports
+// Network: the private address a host's services bind to must be on the host, and private; the role ports
 // must be reachable from the peers that use them (AP→ES, AP→memcached, AP→MQ, AP→NFS, Web→AP);
 // 80/443 must be reachable from outside through the FQDN. Reachability is measured with
 // temporary listeners (see ../reach.ts); these functions turn what was measured into results.
@@ -6,14 +6,14 @@ import {findVersionSet} from '../../presets.js';
 import type {Plan} from '../../plan/plan.js';
 import type {Profile, Role} from '../../profile/schema.js';
 import {OPERATOR, resultsFor, type CheckResult, type HostCheckContext} from '../types.js';
-import {isIpAddress, isLoopback, isWildcard, unmapped} from './addresses.js';
+import {isIpAddress, isLoopback, isPrivateAddress, isWildcard, unmapped} from './addresses.js';
 
 export function checkPrivateAddress({spec, hostPlan, facts, plan}: HostCheckContext): CheckResult[] {
   if (plan.hosts.length < 2) return [];
   const binds = [...new Set(hostPlan.ports.map(p => p.bind).filter(b => !isWildcard(b) && !isLoopback(b)))];
   if (binds.length === 0) return [];
   const r = resultsFor(spec.name, 'network')('Address', 'error');
-  const results: CheckResult[] = [];
+  const results: CheckResult[] = checkPrivateBinds(spec.name, hostPlan, facts, binds);
   for (const bind of binds) {
     if (!isIpAddress(bind)) {
       const answers = facts.resolved[bind.toLowerCase()];
@@ -36,6 +36,34 @@ export function checkPrivateAddress({spec, hostPlan, facts, plan}: HostCheckCont
         r.fail(
           `services bind to ${bind}, which is not an address of ${spec.name} (it has ${own.join(', ') || 'none'}): they would fail to start`,
           `set privateAddress of ${spec.name} to the address the other servers reach it on${own.length ? ` (one of ${own.join(', ')})` : ''}`,
+        ),
+      );
+    }
+  }
+  return results;
+}
+
+/**
+ * Elasticsearch (security off: core sends no credentials), memcached, ActiveMQ and Tomcat have no
+ * authentication of their own here, so they must listen where only the unit's servers reach
+ * them: an address on a private network, not a public one.
+ */
+function checkPrivateBinds(host: string, hostPlan: HostCheckContext['hostPlan'], facts: HostCheckContext['facts'], binds: string[]): CheckResult[] {
+  const r = resultsFor(host, 'network')('Private-Bind', 'error');
+  const services = (bind: string) => [...new Set(hostPlan.ports.filter(p => p.bind === bind && p.exposure === 'private').map(p => p.service))];
+  const results: CheckResult[] = [];
+  for (const bind of binds) {
+    const on = services(bind);
+    if (on.length === 0) continue;
+    const addresses = isIpAddress(bind) ? [bind] : (facts.resolved[bind.toLowerCase()] ?? []);
+    const open = addresses.filter(a => !isPrivateAddress(a));
+    if (addresses.length > 0 && open.length === 0) {
+      results.push(r.pass(`${on.join(', ')} listen on ${bind}, a private address`));
+    } else if (open.length > 0) {
+      results.push(
+        r.fail(
+          `${on.join(', ')} would listen on ${bind}${bind === open[0] ? '' : ` (${open.join(', ')})`}, a public address: they have no authentication (Elasticsearch runs with security off because core sends no credentials)`,
+          `set privateAddress of ${host} to its address on a private network the other servers share; if a firewall in front already keeps these ports to the unit's servers, ignore with --ignore-preflight-errors=Private-Bind`,
         ),
       );
     }

@@ -9,7 +9,7 @@ export function checkSelinux({spec, facts}: HostCheckContext): CheckResult[] {
   if (mode && /^enforcing$/i.test(mode)) {
     return [
       r.warn(
-        'SELinux is enforcing: the installer labels its directories and sets httpd_can_network_connect so nginx may reach Tomcat',
+        'SELinux is enforcing: the installer gives the files it writes their policy labels back (restorecon) and sets httpd_can_network_connect so nginx may reach Tomcat',
         'nothing to do unless you run custom policies; check `ausearch -m avc` if a service is denied',
       ),
     ];

@@ -2,6 +2,7 @@
 // host (memcached, Elasticsearch, ActiveMQ before Tomcat); readiness across hosts is waited for by
 // the tool, not by a sleep. Every unit raises LimitNOFILE to 65536.
 import {PATHS} from '../../plan/paths.js';
+import {ACTIVEMQ_HEAP_MB} from '../../profile/memory.js';
 import {SERVICES} from '../../plan/plan.js';
 import {PORTS, need, type UnitContext} from './context.js';
 
@@ -102,6 +103,8 @@ export function renderUnitFile(kind: UnitKind, ctx: UnitContext): string {
           `Group=${safeValue(ctx.users.activemq, 'group')}`,
           `Environment=JAVA_HOME=${javaHome}`,
           `Environment=ACTIVEMQ_HOME=${PATHS.activemqHome}`,
+          // bin/env keeps ACTIVEMQ_OPTS when set: its stock 1 GB heap becomes the memory plan's, the rest as bin/env has it.
+          `Environment="ACTIVEMQ_OPTS=-Xms64m -Xmx${ACTIVEMQ_HEAP_MB}m -Djava.util.logging.config.file=logging.properties -Djava.security.auth.login.config=${PATHS.activemqHome}/conf/login.config"`,
           `WorkingDirectory=${PATHS.activemqHome}`,
           `ExecStart=${PATHS.activemqHome}/bin/activemq console`,
           'SuccessExitStatus=143',
