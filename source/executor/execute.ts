@@ -19,6 +19,8 @@ export interface ExecuteOptions {
   log: (line: string) => void;
   /** Tries for retryable steps on transient (connection) errors. */
   retries?: number;
+  /** Waits before the retries (tests make them short). */
+  retryDelaysMs?: number[];
   /** Distribution packages from this mirror (StepContext.packageMirror). */
   packageMirror?: string;
   /** At most this many hosts run a step at the same time (default MAX_PARALLEL_HOSTS). */
@@ -44,7 +46,10 @@ export interface ExecuteResult {
   failed: boolean;
 }
 
-const TRANSIENT = /ECONNRESET|ETIMEDOUT|EPIPE|Not connected|No response from server|connection lost|Channel open failure/i;
+const TRANSIENT = /ECONNRESET|ETIMEDOUT|EPIPE|Not connected|No response from server|connection (was )?lost|connection closed|Channel open failure/i;
+
+/** Waits before each retry: 1 s, then 3 s (a network blip or sshd restarting). */
+const RETRY_DELAYS_MS = [1_000, 3_000];
 
 export async function execute(steps: StepDefinition[], options: ExecuteOptions): Promise<ExecuteResult> {
   const keys = new Set(steps.map(s => s.key));
@@ -127,6 +132,12 @@ export async function execute(steps: StepDefinition[], options: ExecuteOptions):
         const message = error instanceof Error ? error.message : String(error);
         if (attempt < tries && TRANSIENT.test(message) && !options.signal?.aborted) {
           options.log(`[${step.host}] ${step.title}: ${message}; retrying (${attempt + 1}/${tries})`);
+          await new Promise(resolve => setTimeout(resolve, options.retryDelaysMs?.[attempt - 1] ?? RETRY_DELAYS_MS[attempt - 1] ?? 3_000));
+          // A lost connection is opened again first; if that fails too, the next try says so.
+          await host.reconnect?.().then(
+            () => options.log(`[${step.host}] connected again`),
+            (error: unknown) => options.log(`[${step.host}] cannot connect again: ${error instanceof Error ? error.message : String(error)}`),
+          );
           continue;
         }
         failed = true;

@@ -70,23 +70,31 @@ export function createConnector(options: ConnectOptions = {}): Connector {
   return {
     async connect(spec) {
       const target = await resolveTarget(spec, options);
-      const jump = target.jump ? await jumps.acquire(target.jump) : undefined;
-      try {
-        const opened = await openSsh(ctx, target, jump?.client);
-        return new SshHost({
-          name: spec.name,
-          address: spec.address,
-          user: target.user,
-          client: opened.client,
-          secrets: ctx.secrets,
-          sudo: spec.sudo,
-          loginPassword: opened.password,
-          onClose: jump?.release,
-        });
-      } catch (error) {
-        jump?.release();
-        throw error;
-      }
+      const open = async () => {
+        const jump = target.jump ? await jumps.acquire(target.jump) : undefined;
+        try {
+          return {opened: await openSsh(ctx, target, jump?.client), release: jump?.release};
+        } catch (error) {
+          jump?.release();
+          throw error;
+        }
+      };
+      const first = await open();
+      return new SshHost({
+        name: spec.name,
+        address: spec.address,
+        user: target.user,
+        client: first.opened.client,
+        secrets: ctx.secrets,
+        sudo: spec.sudo,
+        loginPassword: first.opened.password,
+        onClose: first.release,
+        // The host key is pinned by now: a new connection is checked against it, never asked about.
+        reopen: async () => {
+          const again = await open();
+          return {client: again.opened.client, ...(again.release ? {onClose: again.release} : {})};
+        },
+      });
     },
   };
 }

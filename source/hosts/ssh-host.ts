@@ -41,13 +41,20 @@ export interface SshHostInit {
   loginPassword?: string;
   /** Called once when the connection is closed (e.g. to release a shared jump host). */
   onClose?: () => void;
+  /**
+   * Opens a new connection to the same server (the host key checked against the one pinned at
+   * the first connection, the same credentials), for `reconnect` after the first one was lost.
+   */
+  reopen?: () => Promise<{client: SshClient; onClose?: () => void}>;
 }
 
 export class SshHost implements Host {
   readonly name: string;
   readonly address: string;
   readonly user: string;
-  private readonly client: SshClient;
+  private client: SshClient;
+  private onClose?: () => void;
+  private reopening?: Promise<void>;
   private sftpSession?: Promise<SFTPWrapper>;
   private privilegePromise?: Promise<Privilege>;
   private sudoPasswordPromise?: Promise<string>;
@@ -58,10 +65,7 @@ export class SshHost implements Host {
   // not freed yet.
   private readonly commandSlots = pLimit(3);
   private readonly killSlots = pLimit(1);
-  private readonly shells = {
-    root: new ShellPool(ROOT_SHELLS, () => this.startShell(true), (e) => this.isFatalShellError(e)),
-    user: new ShellPool(1, () => this.startShell(false), (e) => this.isFatalShellError(e)),
-  };
+  private shells = this.newShellPools();
   private closed = false;
 
   constructor(private readonly init: SshHostInit) {
@@ -69,13 +73,57 @@ export class SshHost implements Host {
     this.address = init.address;
     this.user = init.user;
     this.client = init.client;
+    this.onClose = init.onClose;
+    this.watch(this.client);
+  }
+
+  private newShellPools() {
+    return {
+      root: new ShellPool(ROOT_SHELLS, () => this.startShell(true), (e) => this.isFatalShellError(e)),
+      user: new ShellPool(1, () => this.startShell(false), (e) => this.isFatalShellError(e)),
+    };
+  }
+
+  private watch(client: SshClient): void {
     // A dropped connection must not crash the process; the next command reports it.
-    this.client.on('error', (error: Error) => {
-      this.lost = error;
+    client.on('error', (error: Error) => {
+      if (client === this.client) this.lost = error;
     });
-    this.client.on('close', () => {
-      this.lost ??= new Error('connection closed');
+    client.on('close', () => {
+      if (client === this.client) this.lost ??= new Error('connection closed');
     });
+  }
+
+  /** Whether the connection was lost (commands fail at once until `reconnect`). */
+  get connectionLost(): boolean {
+    return this.lost !== undefined;
+  }
+
+  /**
+   * After a lost connection: a new one to the same server, with fresh shells and SFTP; the
+   * privilege found before still holds. Does nothing while the connection is up.
+   */
+  reconnect(): Promise<void> {
+    if (!this.lost || this.closed) return Promise.resolve();
+    const reopen = this.init.reopen;
+    if (!reopen) return Promise.reject(new HostUnreachableError(this.name, `${this.name}: the SSH connection was lost (${this.lost.message}) and cannot be opened again here`));
+    this.reopening ??= (async () => {
+      try {
+        const opened = await reopen();
+        this.shells.root.closeAll();
+        this.shells.user.closeAll();
+        this.onClose?.();
+        this.client = opened.client;
+        this.onClose = opened.onClose;
+        this.watch(opened.client);
+        this.shells = this.newShellPools();
+        this.sftpSession = undefined;
+        this.lost = undefined;
+      } finally {
+        this.reopening = undefined;
+      }
+    })();
+    return this.reopening;
   }
 
   /** How this login becomes root, detected once (or as the profile says). */
@@ -469,6 +517,6 @@ export class SshHost implements Host {
       this.client.end();
       setTimeout(resolve, 2000).unref();
     });
-    this.init.onClose?.();
+    this.onClose?.();
   }
 }

@@ -125,7 +125,8 @@ export async function loadOrCreateUnitSecrets(apHosts: Host[], options: {checkOn
   for (const value of Object.values(secrets)) registerSecret(value);
   const first = apHosts[0]!;
   if (!(source === 'file' && from === first.name) && !options.checkOnly) {
-    await first.exec(`install -d -m 755 -- ${shellQuote(PATHS.secretsDir)}`, {sudo: true});
+    // Only where the directory is missing: the personium step owns its mode and owner.
+    await first.exec(`[ -d ${shellQuote(PATHS.secretsDir)} ] || install -d -m 750 -- ${shellQuote(PATHS.secretsDir)}`, {sudo: true});
     await first.upload(`${JSON.stringify(secrets, null, 2)}\n`, SECRETS_FILE, {mode: 0o600, owner: 'root', group: 'root', sudo: true});
   }
   return {secrets, created: source === 'new', source};

@@ -50,10 +50,19 @@ command -v unzip >/dev/null || { apt-get update -q >/dev/null && apt-get install
 id -u personium >/dev/null 2>&1 || useradd --system --no-create-home personium
 install -d ${EXT} ${PLUGINS} /personium/personium-core/conf /srv/fake-core/personium-core
 echo '{"unit":"stand-in"}' > /srv/fake-core/personium-core/index.html
+# A stand-in for Tomcat with core: static files, with the header core puts on every answer.
+cat > /srv/fake-core.py <<'PY'
+import functools, http.server
+class Core(http.server.SimpleHTTPRequestHandler):
+    def end_headers(self):
+        self.send_header('X-Personium-Version', '1.8.3')
+        super().end_headers()
+http.server.ThreadingHTTPServer(('127.0.0.1', 18888), functools.partial(Core, directory='/srv/fake-core')).serve_forever()
+PY
 cat > /etc/systemd/system/tomcat.service <<'UNIT'
 [Service]
 ExecStartPre=/bin/sh -c 'date +%s.%N >> /var/log/tomcat-starts'
-ExecStart=/usr/bin/python3 -m http.server 18888 --bind 127.0.0.1 --directory /srv/fake-core
+ExecStart=/usr/bin/python3 /srv/fake-core.py
 [Install]
 WantedBy=multi-user.target
 UNIT

@@ -7,6 +7,8 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {execute} from '../../source/executor/execute.js';
+import type {StepDefinition} from '../../source/executor/types.js';
 import {createConnector} from '../../source/hosts/connect.js';
 import {HostAuthError, HostCommandError} from '../../source/hosts/errors.js';
 import {sh} from '../../source/hosts/quote.js';
@@ -275,6 +277,49 @@ describe.skipIf(!available.ok)('commands and files on real hosts', () => {
       expect((await onHost1(`test -e ${INJECTION_MARKER}; echo $?`)).stdout.trim()).toBe('1');
       // The connection is still good for the next command.
       expect((await root.exec('echo ok')).stdout).toBe('ok\n');
+    });
+  });
+
+  describe('a connection cut by the server', () => {
+    const CUT_USER = 'pdscut';
+    it('is opened again for the retry of an idempotent step, which then completes', async () => {
+      // A user of this test alone on host2, so killing its sessions touches no other test.
+      const pub = `$(cat /root/.ssh/authorized_keys)`;
+      const made = await rootSsh(set, 'host2', `id ${CUT_USER} >/dev/null 2>&1 || useradd -m -s /bin/bash ${CUT_USER}; install -d -m 700 -o ${CUT_USER} -g ${CUT_USER} /home/${CUT_USER}/.ssh; echo "${pub}" >/home/${CUT_USER}/.ssh/authorized_keys; chown ${CUT_USER}: /home/${CUT_USER}/.ssh/authorized_keys; echo '${CUT_USER} ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/90-${CUT_USER}; chmod 440 /etc/sudoers.d/90-${CUT_USER}`);
+      expect(made.code, made.stderr).toBe(0);
+      const connector = createConnector({knownHostsFiles: [set.knownHostsFile], toolKnownHostsFile: join(work, 'pinned-cut'), sshConfigFile: 'none', passwordFromEnv: false});
+      const host = await connector.connect({name: 'cut2', address: set.hosts[1]!.address, user: CUT_USER, auth: {method: 'key', keyFile: set.keyFile}});
+      try {
+        let cut = false;
+        const lines: string[] = [];
+        const step: StepDefinition = {
+          key: 'cut2:step',
+          host: 'cut2',
+          id: 'step',
+          title: 'a step whose connection is cut once',
+          needs: [],
+          retryable: true,
+          run: async ctx => {
+            expect((await ctx.host.exec('id -u', {sudo: true})).stdout).toBe('0\n');
+            if (!cut) {
+              cut = true;
+              await rootSsh(set, 'host2', `pkill -KILL -f 'sshd: ${CUT_USER}'`);
+              const deadline = Date.now() + 10_000;
+              while (!host.connectionLost && Date.now() < deadline) await new Promise(r => setTimeout(r, 50));
+              expect(host.connectionLost).toBe(true);
+            }
+            const again = await ctx.host.exec('echo done', {sudo: true});
+            if (again.code !== 0) throw new Error(again.stderr);
+          },
+        };
+        const {results} = await execute([step], {hosts: new Map([['cut2', host]]), os: new Map([['cut2', {family: 'debian', id: 'debian', versionId: '12'}]]), log: line => lines.push(line), retryDelaysMs: [100]});
+        expect(results.map(r => r.status)).toEqual(['ok']);
+        expect(lines.join('\n')).toMatch(/the SSH connection was lost.*retrying \(2\/3\)[\s\S]*connected again/);
+        expect(host.connectionLost).toBe(false);
+        expect((await host.exec('echo still')).stdout).toBe('still\n');
+      } finally {
+        await host.close();
+      }
     });
   });
 

@@ -97,7 +97,7 @@ describe('execute', () => {
       calls++;
       if (calls < 3) throw new Error('read ECONNRESET');
     }, [], {retryable: true});
-    const {results} = await execute([flaky], {hosts, os, log: line => lines.push(line), retries: 3});
+    const {results} = await execute([flaky], {hosts, os, log: line => lines.push(line), retries: 3, retryDelaysMs: [1, 1]});
     expect(results[0]!.status).toBe('ok');
     expect(lines.filter(l => l.includes('retrying'))).toEqual([expect.stringContaining('retrying (2/3)'), expect.stringContaining('retrying (3/3)')]);
   });
