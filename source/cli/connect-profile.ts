@@ -48,6 +48,9 @@ function sshSpec(host: {name: string; address: string; port: number; user: strin
  * layer through those names, in this process only.
  */
 function exportSecretEnv(profile: Pick<Profile, 'hosts'>): void {
+  // Passwords the operator put in the environment are redacted too.
+  registerSecret(process.env[SSH_PASSWORD_ENV]);
+  registerSecret(process.env[SUDO_PASSWORD_ENV]);
   for (const host of profile.hosts) {
     if (host.auth.method === 'password' && host.auth.password !== 'prompt' && 'env' in host.auth.password) {
       process.env[SSH_PASSWORD_ENV] = readSecretRef(host.auth.password);
@@ -124,7 +127,8 @@ async function openConnections(profile: Pick<Profile, 'hosts'>, specs: SshSpec[]
         ? (host, fingerprint, keyType) =>
             prompter.confirm({id: `hostkey.${host}`, message: `${host}: unknown host key ${keyType} ${fingerprint}. Is this the server's key? (compare with ssh-keygen -lf on the server)`, initial: false})
         : undefined,
-      askSecret: prompter ? prompt => prompter.secret({id: 'secret', message: prompt}) : undefined,
+      // What is typed (passphrases, SSH and sudo passwords) is redacted from the run log from now on.
+      askSecret: prompter ? prompt => prompter.secret({id: 'secret', message: prompt}).then(value => (registerSecret(value), value)) : undefined,
       jump,
       onEvent: (event: HostEvent) => options.log(describeEvent(event)),
     },

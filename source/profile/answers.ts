@@ -4,7 +4,7 @@ import {readFile} from 'node:fs/promises';
 import {parseDocument} from 'yaml';
 import type * as z from 'zod';
 import {patternPreset} from '../presets.js';
-import {checkUnitConfigKey} from './unit-config-keys.js';
+import {checkUnitConfigKey, shardBudgetWarning} from './unit-config-keys.js';
 import {findVersionSet} from '../presets.js';
 import {PATTERNS, Profile, type Pattern} from './schema.js';
 
@@ -210,6 +210,8 @@ export function validateAnswers(answers: Answers, source: string): Validated {
     const check = checkUnitConfigKey(key, set.id);
     if (!check.known) warnings.push(`unitConfig.${key}: ${check.reason}`);
   }
+  const shardWarning = shardBudgetWarning(profile.unitConfig['io.personium.core.es.index.numberOfShards'], set.elasticsearch.version);
+  if (shardWarning) warnings.push(`unitConfig.io.personium.core.es.index.numberOfShards: ${shardWarning}`);
   const fqdnInput = (answers.unit as Record<string, unknown> | undefined)?.fqdn;
   if (typeof fqdnInput === 'string' && fqdnInput !== profile.unit.fqdn) {
     warnings.push(`unit.fqdn: cleaned "${fqdnInput}" to "${profile.unit.fqdn}"`);

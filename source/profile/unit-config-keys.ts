@@ -55,3 +55,15 @@ export function checkUnitConfigKey(key: string, versionSetId: string): KeyCheck 
   }
   return {known: false, reason: `core ${versionSetId} does not read ${key}; check the spelling (it would be ignored)`};
 }
+
+/**
+ * More than one shard per index eats Elasticsearch 7's per-node shard limit (1000) fast: core
+ * makes 17 indices per cell owner, so 10 shards (core's own default) stop cell creation after
+ * about five owners on one node.
+ */
+export function shardBudgetWarning(value: string | undefined, esVersion: string): string | undefined {
+  const shards = Number(value);
+  if (value === undefined || !Number.isInteger(shards) || shards <= 1 || Number.parseInt(esVersion, 10) < 7) return undefined;
+  const owners = Math.floor((1000 - 2 * shards) / (17 * shards));
+  return `${shards} shards per index: each cell owner takes ${17 * shards} of Elasticsearch's 1000 shards per node, so about ${owners} cell owners fit on one node (1 shard: about 58)`;
+}

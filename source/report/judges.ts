@@ -290,7 +290,42 @@ export function judgeVersions(ctx: JudgeContext): ReportItem[] {
 // ---------------------------------------------------------------------------------------------
 // Data services answering
 
-export function judgeElasticsearch({spec, facts, hostPlan, versionSet}: JudgeContext): ReportItem[] {
+/** Elasticsearch 7's default cluster.max_shards_per_node (the tool does not change it). */
+export const ES_MAX_SHARDS_PER_NODE = 1000;
+/** Shards core makes: one ES index per type, 2 types for the admin index and 17 per cell owner, each with numberOfShards (1). */
+const SHARDS_PER_CELL_OWNER = 17;
+
+export function judgeElasticsearch(ctx: JudgeContext): ReportItem[] {
+  return [...judgeEsHealth(ctx), ...judgeShardBudget(ctx)];
+}
+
+/**
+ * ES 7 refuses new indices past cluster.max_shards_per_node × data nodes: core then cannot make
+ * a new cell owner's indices. How far the unit is from that, warned from 80 %.
+ */
+function judgeShardBudget({spec, facts, hostPlan, versionSet}: JudgeContext): ReportItem[] {
+  if (!hostPlan.roles.includes('es') || Number.parseInt(versionSet.elasticsearch.version, 10) < 7) return [];
+  const p = facts.probes['es-health'];
+  let health: {number_of_data_nodes?: number; active_shards?: number; initializing_shards?: number; unassigned_shards?: number};
+  try {
+    health = JSON.parse(p?.body ?? '') as typeof health;
+  } catch {
+    return [];
+  }
+  if (!p?.ok || typeof health.active_shards !== 'number') return [];
+  const nodes = Math.max(1, health.number_of_data_nodes ?? 1);
+  const limit = ES_MAX_SHARDS_PER_NODE * nodes;
+  const used = health.active_shards + (health.initializing_shards ?? 0) + (health.unassigned_shards ?? 0);
+  const owners = Math.floor((limit - used) / SHARDS_PER_CELL_OWNER);
+  const r = itemFor(spec.name, 'es')('ES-Shard-Budget', 'Elasticsearch shards left for new cell owners', `below 80 % of ${limit} (cluster.max_shards_per_node ${ES_MAX_SHARDS_PER_NODE} × ${nodes} data node${nodes === 1 ? '' : 's'})`);
+  const found = `${used} of ${limit} shards in use: room for about ${Math.max(0, owners)} more cell owners (${SHARDS_PER_CELL_OWNER} shards each)`;
+  const fix = `add Elasticsearch nodes, or raise cluster.max_shards_per_node (PUT /_cluster/settings; each shard costs heap) after checking the heap; indices made with more than 1 shard (io.personium.core.es.index.numberOfShards) use the budget faster`;
+  if (used >= limit) return [r.fail(`${found}: core cannot make a new cell owner's indices`, fix)];
+  if (used >= limit * 0.8) return [r.warn(found, fix)];
+  return [r.pass(found)];
+}
+
+function judgeEsHealth({spec, facts, hostPlan, versionSet}: JudgeContext): ReportItem[] {
   if (!hostPlan.roles.includes('es')) return [];
   const r = itemFor(spec.name, 'es')('ES-Health', 'Elasticsearch cluster health', `green or yellow${versionSet.unitConfig.esClusterName ? `, cluster "${ES_CLUSTER_NAME}"` : ''}`);
   const p = facts.probes['es-health'];

@@ -93,6 +93,11 @@ describe('validateAnswers', () => {
       expect.stringMatching(/masterTokn.*check the spelling/),
     ]);
     expect(validateAnswers({...small, versionSet: '1.8.0', unitConfig: {'io.personium.core.es.cluster.name': 'x'}}, 't').warnings).toEqual([]);
+    // Shards back to core's default of 10 on Elasticsearch 7: the cell-owner ceiling is said.
+    expect(validateAnswers({...small, versionSet: '1.8.3', unitConfig: {'io.personium.core.es.index.numberOfShards': '10'}}, 't').warnings).toEqual([
+      "unitConfig.io.personium.core.es.index.numberOfShards: 10 shards per index: each cell owner takes 170 of Elasticsearch's 1000 shards per node, so about 5 cell owners fit on one node (1 shard: about 58)",
+    ]);
+    expect(validateAnswers({...small, versionSet: '1.8.0', unitConfig: {'io.personium.core.es.index.numberOfShards': '10'}}, 't').warnings).toEqual([]);
   });
 
   it('cleans a pasted URL and says so', () => {

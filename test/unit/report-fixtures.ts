@@ -97,7 +97,7 @@ export function installedFacts(profile: Profile, plan: Plan, hostName: string, c
   };
   for (const p of probesFor(profile, plan, set, host)) {
     if (p.kind === 'http') {
-      const body = p.id === 'es-health' ? JSON.stringify({cluster_name: 'personium', status: 'green', number_of_nodes: 1}) : JSON.stringify({version: {number: set.elasticsearch.version}});
+      const body = p.id === 'es-health' ? JSON.stringify({cluster_name: 'personium', status: 'green', number_of_nodes: 1, number_of_data_nodes: 1, active_shards: 19, unassigned_shards: 0}) : JSON.stringify({version: {number: set.elasticsearch.version}});
       facts.probes[p.id] = {id: p.id, kind: 'http', ok: true, detail: 'HTTP 200', status: 200, body};
     } else if (p.kind === 'memcached') facts.probes[p.id] = {id: p.id, kind: 'memcached', ok: true, detail: 'stats answered (memcached 1.6.18, up 100 s)', version: '1.6.18'};
     else if (p.kind === 'activemq') facts.probes[p.id] = {id: p.id, kind: 'activemq', ok: true, greeting: true, detail: 'connected; the broker greeted with OpenWire'};

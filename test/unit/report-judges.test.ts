@@ -133,6 +133,14 @@ describe('report judges: small (one server)', () => {
     expect(item(items, 'server1', 'Port-9200').status).toBe('fail');
   });
 
+  it('the shard budget: room for new cell owners, warned from 80 % of the limit, failed at it', () => {
+    const withShards = (active: number, nodes = 1) => judgeAll(withFacts(unit, 'server1', f => void (f.probes['es-health']!.body = JSON.stringify({cluster_name: 'personium', status: 'green', number_of_nodes: nodes, number_of_data_nodes: nodes, active_shards: active, unassigned_shards: 0}))));
+    expect(item(withShards(36), 'server1', 'ES-Shard-Budget')).toMatchObject({status: 'pass', found: '36 of 1000 shards in use: room for about 56 more cell owners (17 shards each)'});
+    expect(item(withShards(850), 'server1', 'ES-Shard-Budget')).toMatchObject({status: 'warn', fix: expect.stringContaining('cluster.max_shards_per_node')});
+    expect(item(withShards(1000), 'server1', 'ES-Shard-Budget')).toMatchObject({status: 'fail', found: expect.stringContaining("core cannot make a new cell owner's indices")});
+    expect(item(withShards(1000, 3), 'server1', 'ES-Shard-Budget').status).toBe('pass');
+  });
+
   it('a red cluster fails; yellow passes', () => {
     const health = (status: string) => judgeAll(withFacts(unit, 'server1', f => void (f.probes['es-health']!.body = JSON.stringify({cluster_name: 'personium', status, number_of_nodes: 1}))));
     expect(item(health('red'), 'server1', 'ES-Health').status).toBe('fail');

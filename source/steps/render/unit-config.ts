@@ -77,7 +77,8 @@ export function renderUnitConfig(ctx: UnitContext): string {
       'Shard budget: core makes one ES index per type (2 for the admin index, 17 per cell owner),',
       'each with numberOfShards shards. With the default 10 a node passes ES 7\'s limit of 1000',
       'shards (cluster.max_shards_per_node) after about five cell owners and cell creation fails.',
-      'One shard per index keeps a unit far below it. Takes effect for indices created from now on.',
+      'With one shard per index a node holds about 58 cell owners; the report (ES-Shard-Budget)',
+      'warns as a unit nears that. Takes effect for indices created from now on.',
     ].join('\n'),
   );
   set(`${CORE}es.index.numberOfReplicas`, '0', 'Replicas need a second ES node; 0 keeps a single node green.');
