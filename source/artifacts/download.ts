@@ -203,6 +203,28 @@ function describeFetchError(error: unknown): string {
 }
 
 /** A small text file (checksums). */
+/** Publisher hosts found unreachable, per download run (its options): asked once, not once per file. */
+const unreachableHosts = new WeakMap<DownloadOptions, Set<string>>();
+
+/** The publisher's checksum file, or undefined when its host does not answer within 5 s (no retries: a mirror is the fallback). */
+async function fetchUpstreamChecksum(url: string, options: DownloadOptions): Promise<string | undefined> {
+  const host = new URL(url).host;
+  const unreachable = unreachableHosts.get(options) ?? new Set<string>();
+  unreachableHosts.set(options, unreachable);
+  if (unreachable.has(host)) return undefined;
+  const doFetch = options.fetch ?? fetch;
+  try {
+    const timeout = AbortSignal.timeout(5_000);
+    const res = await doFetch(url, {signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout});
+    if (res.ok) return await res.text();
+    await res.body?.cancel();
+  } catch {
+    // not reachable from here
+  }
+  unreachable.add(host);
+  return undefined;
+}
+
 async function fetchText(url: string, options: DownloadOptions): Promise<string> {
   const doFetch = options.fetch ?? fetch;
   return withRetries(`checksum ${url}`, options, async () => {
@@ -297,10 +319,22 @@ interface Verdict {
 async function expectedHash(ref: ArtifactRef, cacheDir: string, options: DownloadOptions): Promise<Verdict> {
   if (ref.sha256) return {verifiedBy: 'pinned', source: 'the version matrix', algorithm: 'sha256', expected: ref.sha256.toLowerCase()};
   if (ref.sha512) return {verifiedBy: 'pinned', source: 'the version matrix', algorithm: 'sha512', expected: ref.sha512.toLowerCase()};
-  const checksumUrl = checksumSource(ref, options.mirrorUrl);
-  if (checksumUrl) {
-    const {algorithm, hash} = parseChecksumFile(await fetchText(checksumUrl, options), ref.fileName);
-    return {verifiedBy: 'publisher', source: `the publisher's checksum file ${checksumUrl}`, algorithm, expected: hash};
+  if (ref.checksumUrl && options.mirrorUrl) {
+    // A mirror that serves both the file and its checksum could serve a matching pair: the
+    // publisher's own copy is asked first, the mirror's only where the publisher cannot be reached.
+    const upstream = await fetchUpstreamChecksum(ref.checksumUrl, options);
+    if (upstream !== undefined) {
+      const {algorithm, hash} = parseChecksumFile(upstream, ref.fileName);
+      return {verifiedBy: 'publisher', source: `the publisher's checksum file ${ref.checksumUrl}`, algorithm, expected: hash};
+    }
+    const mirrored = checksumSource(ref, options.mirrorUrl)!;
+    const {algorithm, hash} = parseChecksumFile(await fetchText(mirrored, options), ref.fileName);
+    options.onNotice?.(`${ref.fileName}: the publisher (${new URL(ref.checksumUrl).host}) cannot be reached from here, so it is checked against the mirror's copy of its checksum file (${mirrored}) only`);
+    return {verifiedBy: 'publisher', source: `the mirror's copy of the publisher's checksum file ${mirrored}`, algorithm, expected: hash};
+  }
+  if (ref.checksumUrl) {
+    const {algorithm, hash} = parseChecksumFile(await fetchText(ref.checksumUrl, options), ref.fileName);
+    return {verifiedBy: 'publisher', source: `the publisher's checksum file ${ref.checksumUrl}`, algorithm, expected: hash};
   }
   const recorded = (await readCacheManifest(cacheDir)).files[ref.fileName];
   if (recorded?.verifiedBy === 'first-download') {

@@ -219,8 +219,27 @@ describe('downloads through a mirror', () => {
     served.files.set(`dist/${tomcat.fileName}.sha512`, Buffer.from(`${'0'.repeat(128)}  ${tomcat.fileName}\n`));
     const error = await downloadArtifact(tomcat, {cacheDir, mirrorUrl: mirror, ...quick}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ArtifactVerificationError);
-    expect((error as Error).message).toContain(`apache-tomcat-9.0.120.tar.gz failed verification: the publisher's checksum file ${mirror}/apache-tomcat-9.0.120.tar.gz.sha512 says sha512 ${'0'.repeat(128)}, the file has sha512 ${sha512(fixtureFiles.get(tomcat.fileName)!)}`);
+    expect((error as Error).message).toContain(`apache-tomcat-9.0.120.tar.gz failed verification: the mirror's copy of the publisher's checksum file ${mirror}/apache-tomcat-9.0.120.tar.gz.sha512 says sha512 ${'0'.repeat(128)}, the file has sha512 ${sha512(fixtureFiles.get(tomcat.fileName)!)}`);
     expect(existsSync(join(cacheDir, tomcat.fileName))).toBe(false);
+  });
+
+  it('with a mirror, the publisher\'s own checksum file comes first: a mirror serving a matching pair of altered file and checksum is refused', async () => {
+    const cacheDir = freshCache();
+    const tomcat = artifactsFor({extensions: {}}, set183)[3]!;
+    const altered = Buffer.from('an altered archive');
+    served.files.set(`dist/${tomcat.fileName}`, altered);
+    served.files.set(`dist/${tomcat.fileName}.sha512`, Buffer.from(`${sha512(altered)}  ${tomcat.fileName}\n`));
+    // The publisher answers (here: through an injected fetch) with the real file's checksum.
+    const publisher = `${sha512(fixtureFiles.get(tomcat.fileName)!)}  ${tomcat.fileName}\n`;
+    const viaPublisher: typeof fetch = async (input, init) => (String(input) === tomcat.checksumUrl ? new Response(publisher) : fetch(input, init));
+    try {
+      const error = await downloadArtifact(tomcat, {cacheDir, mirrorUrl: mirror, fetch: viaPublisher, ...quick}).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ArtifactVerificationError);
+      expect((error as Error).message).toContain(`the publisher's checksum file ${tomcat.checksumUrl} says sha512 ${sha512(fixtureFiles.get(tomcat.fileName)!)}`);
+    } finally {
+      served.files.set(`dist/${tomcat.fileName}`, fixtureFiles.get(tomcat.fileName)!);
+      served.files.set(`dist/${tomcat.fileName}.sha512`, Buffer.from(`${sha512(fixtureFiles.get(tomcat.fileName)!)}  ${tomcat.fileName}\n`));
+    }
   });
 
   it('resumes after a dropped connection (Range request) and verifies the whole file', async () => {
