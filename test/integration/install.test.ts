@@ -34,7 +34,7 @@ const HARNESS_ENV = {
   // and installs what is missing (unzip, systemd-timesyncd) for real through the apt proxy.
   PDS_TESTHOSTS_EXTRA_PACKAGES: 'openjdk-17-jre-headless,nginx,memcached,python3,ufw',
 };
-const HOSTS = 6;
+const HOSTS = 7;
 const FQDN = 'personium.test';
 
 const available = await testHostsAvailable();
@@ -444,5 +444,27 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
     expect(second.code).toBe(0);
     expect(stepLines(second.stdout).filter(l => !/\] ok /.test(l))).toEqual([]);
     console.log(`timings: medium-large install ${(first.ms / 1000).toFixed(1)} s, re-run ${(second.ms / 1000).toFixed(1)} s`);
+  });
+
+  it('the official pin (core 1.8.0 on Elasticsearch 6.6.1 over transport): small installs with the keys 1.8.0 reads; a re-run changes nothing', {timeout: 900_000}, async () => {
+    const bundle180 = join(work, 'fixture-bundle-1.8.0.tar.gz');
+    await buildFixtureBundle(bundle180, '1.8.0', {extensions: ['httpclient']});
+    const answers = answersFile('official', {...smallAnswers(7), versionSet: '1.8.0', unit: {fqdn: FQDN, cellUrlMode: 'path-based'}});
+    const args = ['install', '--answers', answers, '--yes', '--bundle', bundle180, '--accept-new-host-keys', '--ignore-preflight-errors=all', '--profile', 'official'];
+    const first = await cli(args);
+    expect(first.code, first.stderr).toBe(0);
+    const conf = parseProperties((await rootSsh(set, 'host7', 'cat /personium/personium-core/conf/personium-unit-config.properties')).stdout);
+    expect(conf.get('io.personium.core.es.hosts')).toBe('127.0.0.1:9300');
+    expect(conf.get('io.personium.core.es.cluster.name')).toBe('personium');
+    // ES 6 has no JDK of its own: its unit names the distribution's JDK 17; it listens on transport 9300.
+    const es = await rootSsh(set, 'host7', "systemctl show -p Environment --value elasticsearch; readlink /opt/elasticsearch; ss -Htln | awk '{print $4}' | sort -u | tr '\\n' ' '");
+    expect(es.stdout).toContain('JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64');
+    expect(es.stdout).toContain('/opt/elasticsearch-6.6.1');
+    expect(es.stdout).toContain('127.0.0.1:9300');
+    // The war of 1.8.0 reports itself as 1.7.26; the report knows.
+    expect(first.stdout).toMatch(/PASS {2}Version the unit reports: 1\.7\.26/);
+    const second = await cli(args);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain('Nothing changed: the unit already matches the profile.');
   });
 });
