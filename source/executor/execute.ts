@@ -48,6 +48,15 @@ export interface ExecuteResult {
 
 const TRANSIENT = /ECONNRESET|ETIMEDOUT|EPIPE|Not connected|No response from server|connection (was )?lost|connection closed|Channel open failure/i;
 
+/** In a failed command's output: the package manager or a download could not reach the network. */
+const NETWORK_OUTPUT = /Temporary failure resolving|Could not resolve host|Failed to fetch|Curl error \(\d+\)|Cannot download|Network is unreachable|Could not connect to/i;
+
+/** A failure worth another try of an idempotent step: the connection, or the network under a command. */
+function isTransient(error: unknown, message: string): boolean {
+  if (TRANSIENT.test(message)) return true;
+  return error instanceof StepError && (error.outputTail ?? []).some(line => NETWORK_OUTPUT.test(line));
+}
+
 /** Waits before each retry: 1 s, then 3 s (a network blip or sshd restarting). */
 const RETRY_DELAYS_MS = [1_000, 3_000];
 
@@ -130,7 +139,7 @@ export async function execute(steps: StepDefinition[], options: ExecuteOptions):
         return;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        if (attempt < tries && TRANSIENT.test(message) && !options.signal?.aborted) {
+        if (attempt < tries && isTransient(error, message) && !options.signal?.aborted) {
           options.log(`[${step.host}] ${step.title}: ${message}; retrying (${attempt + 1}/${tries})`);
           await new Promise(resolve => setTimeout(resolve, options.retryDelaysMs?.[attempt - 1] ?? RETRY_DELAYS_MS[attempt - 1] ?? 3_000));
           // A lost connection is opened again first; if that fails too, the next try says so.

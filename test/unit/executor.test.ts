@@ -74,6 +74,23 @@ describe('execute', () => {
     }
   });
 
+  it('retries a package install that could not reach its mirror, but not a command that failed for another reason', async () => {
+    let calls = 0;
+    const apt = step('a', 'packages', [], () => {
+      calls++;
+      if (calls === 1) throw new StepError('command exited with 100', 'apt-get install -y unzip', ['E: Failed to fetch http://deb.debian.org/debian/pool/main/u/unzip.deb  Temporary failure resolving deb.debian.org']);
+    }, [], {retryable: true});
+    expect((await execute([apt], {hosts, os, log: () => {}, retryDelaysMs: [1, 1]})).results[0]!.status).toBe('ok');
+    expect(calls).toBe(2);
+    let other = 0;
+    const broken = step('a', 'config', [], () => {
+      other++;
+      throw new StepError('command exited with 1', 'nginx -t', ['nginx: [emerg] unknown directive "ssl_foo"']);
+    }, [], {retryable: true});
+    expect((await execute([broken], {hosts, os, log: () => {}, retryDelaysMs: [1, 1]})).results[0]!.status).toBe('failed');
+    expect(other).toBe(1);
+  });
+
   it('stops at the first failure with the command and output tail; dependants are skipped', async () => {
     const log: string[] = [];
     const steps = [
