@@ -43,7 +43,7 @@ async function installCommand(options: InstallFlags): Promise<void> {
     const {createInkPrompter, showPlanView} = await import('../ui/ink-prompter.js');
     const prompter = createInkPrompter();
     const result = await runWizard(prompter, {
-      initial: gathered.answers,
+      initial: applyInstallFlags(gathered.answers, options),
       savedProfile: gathered.saved.found && !options.answers,
       showPlan: plan => showPlanView(plan),
     });
