@@ -29,7 +29,7 @@ export class UsageError extends Error {
 
 /** Prompting needs a terminal on both ends and no CI (a prompt in CI would hang forever). */
 export function isInteractive(env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(process.stdin.isTTY && process.stdout.isTTY && !env.CI && env.TERM !== 'dumb');
+  return Boolean(process.stdin.isTTY) && liveProgress(process.stdout, env);
 }
 
 /** Progress is drawn live (Ink) only where someone watches a terminal: not a pipe, not CI, not TERM=dumb. */

@@ -89,14 +89,15 @@ export async function execute(steps: StepDefinition[], options: ExecuteOptions):
       resolvers.get(step.key)!(result.status);
     };
     const base = {key: step.key, host: step.host, id: step.id, title: step.title, elapsedMs: 0, changes: [] as string[]};
-    if (options.resume && options.journal?.isDone(step.key) && !failed && !needs.some(s => s === 'failed' || s === 'skipped')) {
+    const needFailed = needs.some(s => s === 'failed' || s === 'skipped');
+    if (options.resume && options.journal?.isDone(step.key) && !failed && !needFailed) {
       finish({...base, status: 'ok', changes: ['(done in the interrupted run)']});
       emit({type: 'step-end', key: step.key, host: step.host, title: step.title, status: 'ok', elapsedMs: 0, changes: []});
       return;
     }
     await slot(async () => {
       // Looked at once the slot is ours: a failure elsewhere while this step waited stops it too.
-      if (failed || options.signal?.aborted || needs.some(s => s === 'failed' || s === 'skipped')) {
+      if (failed || options.signal?.aborted || needFailed) {
         finish({...base, status: 'skipped'});
         emit({type: 'step-end', key: step.key, host: step.host, title: step.title, status: 'skipped', elapsedMs: 0, changes: []});
         return;
@@ -144,7 +145,7 @@ export async function execute(steps: StepDefinition[], options: ExecuteOptions):
           await new Promise(resolve => setTimeout(resolve, options.retryDelaysMs?.[attempt - 1] ?? RETRY_DELAYS_MS[attempt - 1] ?? 3_000));
           // A lost connection is opened again first; if that fails too, the next try says so.
           await host.reconnect?.().then(
-            () => options.log(`[${step.host}] connected again`),
+            reopened => reopened && options.log(`[${step.host}] connected again`),
             (error: unknown) => options.log(`[${step.host}] cannot connect again: ${error instanceof Error ? error.message : String(error)}`),
           );
           continue;

@@ -4,21 +4,31 @@ import {convergedResults} from './converged.js';
 import {execute, recap, type ExecuteOptions, type StepResult} from './execute.js';
 import type {Prompter} from '../profile/prompter.js';
 import type {RunPhase} from './progress.js';
-import type {RunEvent, StepDefinition} from './types.js';
+import type {RunEvent, StepDefinition, StepFailure} from './types.js';
 
 export function formatSeconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+export type StepEndEvent = Extract<RunEvent, {type: 'step-end'}>;
+
+/** What a failed step says under its line: the message, the command, the last lines of its output. */
+export function failureLines(error: StepFailure): string[] {
+  return [error.message, ...(error.command ? [`command: ${error.command}`] : []), ...(error.outputTail ?? []).map(l => `| ${l}`)];
+}
+
+/** A finished step's own line, after `[host] status`: title, elapsed time and what changed. */
+export function stepSummary(event: StepEndEvent): string {
+  return `${event.title} (${formatSeconds(event.elapsedMs)})${event.changes.length > 0 ? `: ${event.changes.join('; ')}` : ''}`;
 }
 
 /** One line per finished step (and a start line for steps that take a while). */
 export function plainEventLine(event: RunEvent): string | undefined {
   if (event.type === 'step-start') return `[${event.host}] ... ${event.title}`;
   if (event.type === 'step-end') {
-    const detail = event.changes.length > 0 ? `: ${event.changes.join('; ')}` : '';
-    const line = `[${event.host}] ${event.status.padEnd(7)} ${event.title} (${formatSeconds(event.elapsedMs)})${detail}`;
+    const line = `[${event.host}] ${event.status.padEnd(7)} ${stepSummary(event)}`;
     if (event.status !== 'failed' || !event.error) return line;
-    const tail = event.error.outputTail?.map(l => `      | ${l}`).join('\n');
-    return `${line}\n      ${event.error.message}${event.error.command ? `\n      command: ${event.error.command}` : ''}${tail ? `\n${tail}` : ''}`;
+    return [line, ...failureLines(event.error).map(l => `      ${l}`)].join('\n');
   }
   return undefined;
 }

@@ -64,8 +64,8 @@ export interface Host {
   fileFacts?(paths: string[], options?: {sudo?: boolean; hash?: boolean; timeoutMs?: number; signal?: AbortSignal}): Promise<string | undefined>;
   /** Get ready for many root commands at once (SSH: start the persistent root shells now). */
   warmUp?(): Promise<void>;
-  /** After a lost connection, a new one to the same server (retries of idempotent steps use it). */
-  reconnect?(): Promise<void>;
+  /** After a lost connection, a new one to the same server (retries of idempotent steps use it); true when one was opened. */
+  reconnect?(): Promise<boolean>;
   /**
    * How the login becomes root: 'root', 'nopasswd' (sudo -n works), 'password' (sudo needs the
    * login password) or 'none'. Detected once and cached (or as the profile's sudo setting says).

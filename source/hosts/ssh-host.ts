@@ -54,7 +54,7 @@ export class SshHost implements Host {
   readonly user: string;
   private client: SshClient;
   private onClose?: () => void;
-  private reopening?: Promise<void>;
+  private reopening?: Promise<boolean>;
   private sftpSession?: Promise<SFTPWrapper>;
   private privilegePromise?: Promise<Privilege>;
   private sudoPasswordPromise?: Promise<string>;
@@ -101,10 +101,10 @@ export class SshHost implements Host {
 
   /**
    * After a lost connection: a new one to the same server, with fresh shells and SFTP; the
-   * privilege found before still holds. Does nothing while the connection is up.
+   * privilege found before still holds. Does nothing (false) while the connection is up.
    */
-  reconnect(): Promise<void> {
-    if (!this.lost || this.closed) return Promise.resolve();
+  reconnect(): Promise<boolean> {
+    if (!this.lost || this.closed) return Promise.resolve(false);
     const reopen = this.init.reopen;
     if (!reopen) return Promise.reject(new HostUnreachableError(this.name, `${this.name}: the SSH connection was lost (${this.lost.message}) and cannot be opened again here`));
     this.reopening ??= (async () => {
@@ -119,6 +119,7 @@ export class SshHost implements Host {
         this.shells = this.newShellPools();
         this.sftpSession = undefined;
         this.lost = undefined;
+        return true;
       } finally {
         this.reopening = undefined;
       }

@@ -191,16 +191,17 @@ export async function runInstall(options: RunInstallOptions): Promise<InstallOut
       webHost && readIfPresent(webHost, PATHS.serverKey),
       readIfPresent(apHost, PATHS.unitCert),
       readIfPresent(apHost, PATHS.unitKey),
-      loadOrCreateUnitSecrets([apHost, ...hostsWithRole(profile, 'ap').slice(1).map(h => hostOf(h.name))], {checkOnly: options.checkOnly ?? false}),
+      // The first AP server (apHost) first: it keeps the secrets file.
+      loadOrCreateUnitSecrets(hostsWithRole(profile, 'ap').map(h => hostOf(h.name)), {checkOnly: options.checkOnly ?? false}),
       readBootstrapMarker({host: apHost}),
     ]);
     const existing: ExistingTls = {serverCert, serverKey, unitCert, unitKey};
     const tls = await options.providers.tls(profile, existing, line => log.write(line));
     registerSecret(tls.serverKey);
     registerSecret(tls.unitKey);
-    const {secrets, created} = unitSecrets;
-    if (unitSecrets.source === 'unit-config') say(`Unit secrets: secret16 and the password salt taken from the unit config on the AP server${options.checkOnly ? '' : ` and kept in ${SECRETS_FILE} again`} (the tool's secrets file was missing).`);
-    else log.write(created ? 'unit secrets made (secret16, salt, master token)' : 'unit secrets read back from the AP server');
+    const {secrets, source} = unitSecrets;
+    if (source === 'unit-config') say(`Unit secrets: secret16 and the password salt taken from the unit config on the AP server${options.checkOnly ? '' : ` and kept in ${SECRETS_FILE} again`} (the tool's secrets file was missing).`);
+    else log.write(source === 'new' ? 'unit secrets made (secret16, salt, master token)' : 'unit secrets read back from the AP server');
 
     let newAdminPassword: string | undefined;
     // Made once the steps are known; the DNS-01 question below is asked while it runs.

@@ -3,7 +3,7 @@
 //   memcached, Elasticsearch, ActiveMQ (and the shared storage) → Tomcat → nginx → bootstrap.
 // Packages are installed by each host's first steps (os.prepare, jdk), so hosts work in
 // parallel until a host has to wait for another.
-import {StepError, type StepContext, type StepDefinition} from '../executor/types.js';
+import type {StepContext, StepDefinition} from '../executor/types.js';
 import {privateAddressOf, type HostPlan, type Plan} from '../plan/plan.js';
 import type {Profile} from '../profile/schema.js';
 import {readSecretRef} from '../cli/connect-profile.js';
@@ -15,13 +15,12 @@ import {installExtensions, type ExtensionsPlan} from '../steps/extensions.js';
 import {installDistributionJdk, installJdkTarball, tarballJavaHome} from '../steps/jdk.js';
 import {installMemcached} from '../steps/memcached.js';
 import {installNginx} from '../steps/nginx.js';
-import {nfsMount, nfsStorage} from '../steps/nfs.js';
+import {nfsMount, nfsStorage, sameServiceUser} from '../steps/nfs.js';
 import {osPrepare, USERS} from '../steps/os-prepare.js';
 import {ensureUnitConfig, installPersonium} from '../steps/personium.js';
 import {installTomcat, startTomcat, TOMCAT_SERVICE} from '../steps/tomcat.js';
 import {markRestart, waitForHttpAnswer, warn} from '../steps/common.js';
 import {LOOPBACK} from '../steps/render/context.js';
-import type {Host} from '../hosts/host.js';
 import {shellQuote as q} from '../hosts/quote.js';
 import {artifact, firstApHost, hostsWithRole, renderContext, type InstallDeps} from './context.js';
 
@@ -147,23 +146,6 @@ function stepBody(deps: InstallDeps, host: HostPlan, id: string): (ctx: StepCont
       // A plan step without a body is a bug, not a step that passed.
       throw new Error(`the plan has a step "${id}" that this version cannot run`);
   }
-}
-
-/**
- * Files on the share carry numeric ids: the service user must have the same uid and gid on the
- * NFS server and on the AP server that mounts it, or core cannot read what it wrote elsewhere.
- */
-export async function sameServiceUser(ctx: StepContext, server: Host, user: string): Promise<void> {
-  const ids = `printf '%s:%s\\n' "$(id -u ${q(user)} 2>/dev/null)" "$(id -g ${q(user)} 2>/dev/null)"`;
-  const [here, there] = await Promise.all([ctx.host.exec(ids), server.exec(ids)]);
-  const mine = here.stdout.trim();
-  const theirs = there.stdout.trim();
-  if (mine === ':' || theirs === ':' || mine === theirs) return; // a user not made yet (check mode) has nothing to compare
-  throw new StepError(
-    `${user} is uid:gid ${mine} here but ${theirs} on ${server.name}, the NFS server: files on the share would belong to someone else`,
-    `id ${user}`,
-    [`make them equal before the share is used, e.g. on ${ctx.host.name}: usermod -u ${theirs.split(':')[0]} ${user} && groupmod -g ${theirs.split(':')[1]} ${user} (then chown what the old ids own)`],
-  );
 }
 
 /** Bootstrap, then (unless the profile keeps it) the master token out of every AP host's config. */

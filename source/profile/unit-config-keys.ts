@@ -56,14 +56,24 @@ export function checkUnitConfigKey(key: string, versionSetId: string): KeyCheck 
   return {known: false, reason: `core ${versionSetId} does not read ${key}; check the spelling (it would be ignored)`};
 }
 
+/** Elasticsearch 7's default cluster.max_shards_per_node (the tool does not change it). */
+export const ES_MAX_SHARDS_PER_NODE = 1000;
+/** Core makes one ES index per type: 2 for the admin index, 17 per cell owner. */
+const ADMIN_INDICES = 2;
+export const INDICES_PER_CELL_OWNER = 17;
+
+/** How many more cell owners fit under `limit` shards with `used` taken, at `shardsPerIndex` each. */
+export function cellOwnersThatFit(limit: number, used: number, shardsPerIndex = 1): number {
+  return Math.max(0, Math.floor((limit - used) / (INDICES_PER_CELL_OWNER * shardsPerIndex)));
+}
+
 /**
- * More than one shard per index eats Elasticsearch 7's per-node shard limit (1000) fast: core
- * makes 17 indices per cell owner, so 10 shards (core's own default) stop cell creation after
- * about five owners on one node.
+ * More than one shard per index eats Elasticsearch 7's per-node shard limit fast: 10 shards
+ * (core's own default) stop cell creation after about five owners on one node.
  */
 export function shardBudgetWarning(value: string | undefined, esVersion: string): string | undefined {
   const shards = Number(value);
   if (value === undefined || !Number.isInteger(shards) || shards <= 1 || Number.parseInt(esVersion, 10) < 7) return undefined;
-  const owners = Math.floor((1000 - 2 * shards) / (17 * shards));
-  return `${shards} shards per index: each cell owner takes ${17 * shards} of Elasticsearch's 1000 shards per node, so about ${owners} cell owners fit on one node (1 shard: about 58)`;
+  const fit = (n: number) => cellOwnersThatFit(ES_MAX_SHARDS_PER_NODE, ADMIN_INDICES * n, n);
+  return `${shards} shards per index: each cell owner takes ${INDICES_PER_CELL_OWNER * shards} of Elasticsearch's ${ES_MAX_SHARDS_PER_NODE} shards per node, so about ${fit(shards)} cell owners fit on one node (1 shard: about ${fit(1)})`;
 }

@@ -8,6 +8,7 @@ import {SERVICES} from '../plan/plan.js';
 import {PATHS} from '../plan/paths.js';
 import {versionMatrix, type VersionSet} from '../presets.js';
 import {serverCertificateNames, type HostSpec, type Profile, type Role} from '../profile/schema.js';
+import {cellOwnersThatFit, ES_MAX_SHARDS_PER_NODE, INDICES_PER_CELL_OWNER} from '../profile/unit-config-keys.js';
 import {osInfoFrom} from '../steps/os.js';
 import {ES_CLUSTER_NAME, PORTS, hostPort, unitContext} from '../steps/render/context.js';
 import {parseProperties} from '../steps/render/properties.js';
@@ -290,11 +291,6 @@ export function judgeVersions(ctx: JudgeContext): ReportItem[] {
 // ---------------------------------------------------------------------------------------------
 // Data services answering
 
-/** Elasticsearch 7's default cluster.max_shards_per_node (the tool does not change it). */
-export const ES_MAX_SHARDS_PER_NODE = 1000;
-/** Shards core makes: one ES index per type, 2 types for the admin index and 17 per cell owner, each with numberOfShards (1). */
-const SHARDS_PER_CELL_OWNER = 17;
-
 export function judgeElasticsearch(ctx: JudgeContext): ReportItem[] {
   return [...judgeEsHealth(ctx), ...judgeShardBudget(ctx)];
 }
@@ -316,9 +312,9 @@ function judgeShardBudget({spec, facts, hostPlan, versionSet}: JudgeContext): Re
   const nodes = Math.max(1, health.number_of_data_nodes ?? 1);
   const limit = ES_MAX_SHARDS_PER_NODE * nodes;
   const used = health.active_shards + (health.initializing_shards ?? 0) + (health.unassigned_shards ?? 0);
-  const owners = Math.floor((limit - used) / SHARDS_PER_CELL_OWNER);
+  const owners = cellOwnersThatFit(limit, used);
   const r = itemFor(spec.name, 'es')('ES-Shard-Budget', 'Elasticsearch shards left for new cell owners', `below 80 % of ${limit} (cluster.max_shards_per_node ${ES_MAX_SHARDS_PER_NODE} × ${nodes} data node${nodes === 1 ? '' : 's'})`);
-  const found = `${used} of ${limit} shards in use: room for about ${Math.max(0, owners)} more cell owners (${SHARDS_PER_CELL_OWNER} shards each)`;
+  const found = `${used} of ${limit} shards in use: room for about ${owners} more cell owners (${INDICES_PER_CELL_OWNER} shards each)`;
   const fix = `add Elasticsearch nodes, or raise cluster.max_shards_per_node (PUT /_cluster/settings; each shard costs heap) after checking the heap; indices made with more than 1 shard (io.personium.core.es.index.numberOfShards) use the budget faster`;
   if (used >= limit) return [r.fail(`${found}: core cannot make a new cell owner's indices`, fix)];
   if (used >= limit * 0.8) return [r.warn(found, fix)];

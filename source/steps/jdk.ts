@@ -28,10 +28,8 @@ export function javaHomeFor(profile: Pick<Profile, 'artifacts'>, set: VersionSet
 export async function installDistributionJdk(ctx: StepContext, packages: string[]): Promise<void> {
   await ensurePackages(ctx, packages);
   if (ctx.checkOnly) return;
+  // Another Java as the system default is the operator's business: the services name theirs.
   await checkJava17(ctx, await detectJavaHome(ctx));
-  // Another Java as the system default is the operator's business; the services name theirs.
-  const fallback = await run(ctx, 'java -version 2>&1 | head -1', {allowFail: true});
-  if (!IS_17.test(fallback.stdout)) ctx.log(`the default java is not 17 (${fallback.stdout.trim()}); services use JAVA_HOME`);
 }
 
 async function checkJava17(ctx: StepContext, home: string): Promise<void> {

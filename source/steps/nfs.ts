@@ -1,7 +1,9 @@
 // Shared storage: the directories under the NFS root on the NFS host, exported to the AP hosts
-// that live elsewhere; on those AP hosts, one fstab line and the mount.
+// that live elsewhere; on those AP hosts, one fstab line and the mount, the service user's ids
+// the same as on the NFS server.
 import {ensureDirectory, ensureFile, ensureService, run} from '../executor/primitives.js';
-import type {StepContext} from '../executor/types.js';
+import {StepError, type StepContext} from '../executor/types.js';
+import type {Host} from '../hosts/host.js';
 import {shellQuote as q} from '../hosts/quote.js';
 import {PATHS} from '../plan/paths.js';
 import {renderExports, renderFstabLine, replaceFstabLine} from './render/nfs.js';
@@ -34,4 +36,21 @@ export async function nfsMount(ctx: StepContext, unit: UnitContext): Promise<voi
   if (mounted.code === 0 && mounted.stdout.trim() !== '') return;
   ctx.changed(`${PATHS.nfsRoot} mounted from ${server.name}`);
   if (!ctx.checkOnly) await run(ctx, `mount -- ${q(PATHS.nfsRoot)}`, {timeoutMs: 120_000});
+}
+
+/**
+ * Files on the share carry numeric ids: the service user must have the same uid and gid on the
+ * NFS server and on the AP server that mounts it, or core cannot read what it wrote elsewhere.
+ */
+export async function sameServiceUser(ctx: StepContext, server: Host, user: string): Promise<void> {
+  const ids = `printf '%s:%s\\n' "$(id -u ${q(user)} 2>/dev/null)" "$(id -g ${q(user)} 2>/dev/null)"`;
+  const [here, there] = await Promise.all([ctx.host.exec(ids), server.exec(ids)]);
+  const mine = here.stdout.trim();
+  const theirs = there.stdout.trim();
+  if (mine === ':' || theirs === ':' || mine === theirs) return; // a user not made yet (check mode) has nothing to compare
+  throw new StepError(
+    `${user} is uid:gid ${mine} here but ${theirs} on ${server.name}, the NFS server: files on the share would belong to someone else`,
+    `id ${user}`,
+    [`make them equal before the share is used, e.g. on ${ctx.host.name}: usermod -u ${theirs.split(':')[0]} ${user} && groupmod -g ${theirs.split(':')[1]} ${user} (then chown what the old ids own)`],
+  );
 }

@@ -113,12 +113,13 @@ async function ensureFirewall(ctx: StepContext, ports: OsPrepareOptions['ports']
   const ufwOn = ufw !== undefined && ufw.code === 0 && /^Status: active/m.test(ufw.stdout);
   if (!firewalldOn && !ufwOn) return;
   const openings = firewallOpenings(ports, await peerAddresses(ctx, peers));
+  if (openings.length === 0) return;
   if (firewalldOn) {
-    const missing: string[] = [];
-    for (const rule of openings.flatMap(firewalldRules)) {
-      const query = await run(ctx, `firewall-cmd --permanent ${firewalldQuery(rule)}`, {allowFail: true});
-      if (query.stdout.trim() !== 'yes') missing.push(rule);
-    }
+    // Every rule asked about in one round trip: a line "0" (there) or "1" (missing) each.
+    const rules = openings.flatMap(firewalldRules);
+    const query = await run(ctx, rules.map(rule => `firewall-cmd --permanent ${firewalldQuery(rule)} >/dev/null 2>&1; echo $?`).join('; '), {allowFail: true});
+    const answers = query.stdout.trim().split('\n');
+    const missing = rules.filter((_, i) => answers[i] !== '0');
     if (missing.length === 0) return;
     ctx.changed(`firewalld: ${missing.length} rule(s) added (${describeOpenings(openings)})`);
     if (!ctx.checkOnly) await run(ctx, `${missing.map(rule => `firewall-cmd --permanent ${rule}`).join(' && ')} && firewall-cmd --reload`);

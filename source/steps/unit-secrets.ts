@@ -119,7 +119,7 @@ export function decideUnitSecrets(found: ServerSecrets[], generate: () => UnitSe
  * The unit's secrets (see decideUnitSecrets), read from every AP server; when they did not come
  * from the first AP server's secrets file, that file is written now, so later runs read them there.
  */
-export async function loadOrCreateUnitSecrets(apHosts: Host[], options: {checkOnly: boolean}): Promise<{secrets: UnitSecrets; created: boolean; source: 'file' | 'unit-config' | 'new'}> {
+export async function loadOrCreateUnitSecrets(apHosts: Host[], options: {checkOnly: boolean}): Promise<{secrets: UnitSecrets; source: 'file' | 'unit-config' | 'new'}> {
   const found = await Promise.all(apHosts.map(readServerSecrets));
   const {secrets, source, from} = decideUnitSecrets(found);
   for (const value of Object.values(secrets)) registerSecret(value);
@@ -129,5 +129,5 @@ export async function loadOrCreateUnitSecrets(apHosts: Host[], options: {checkOn
     await first.exec(`[ -d ${shellQuote(PATHS.secretsDir)} ] || install -d -m 750 -- ${shellQuote(PATHS.secretsDir)}`, {sudo: true});
     await first.upload(`${JSON.stringify(secrets, null, 2)}\n`, SECRETS_FILE, {mode: 0o600, owner: 'root', group: 'root', sudo: true});
   }
-  return {secrets, created: source === 'new', source};
+  return {secrets, source};
 }

@@ -67,7 +67,7 @@ export function liveRunView(steps: ReadonlyArray<Pick<StepDefinition, 'key' | 'h
     },
     event(event: RunEvent) {
       progress.event(event);
-      if (event.type === 'step-end') lines.push({kind: 'step', id: lines.length, host: event.host, status: event.status, title: event.title, elapsedMs: event.elapsedMs, changes: event.changes, ...(event.error ? {error: event.error} : {})});
+      if (event.type === 'step-end') lines.push({kind: 'step', id: lines.length, event});
       if (!started) {
         started = true;
         mount();

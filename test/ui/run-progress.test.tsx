@@ -4,10 +4,10 @@
 import {cleanup, render} from 'ink-testing-library';
 import {afterEach, describe, expect, it} from 'vitest';
 import {formatElapsed, progressBar, RunProgress} from '../../source/executor/progress.js';
-import {pausingPrompter, plainRunView, type RunView} from '../../source/executor/render-run.js';
+import {pausingPrompter, plainRunView, type RunView, type StepEndEvent} from '../../source/executor/render-run.js';
 import type {RunEvent} from '../../source/executor/types.js';
 import type {Prompter} from '../../source/profile/prompter.js';
-import {RunProgressView} from '../../source/ui/components/RunProgressView.js';
+import {RunProgressView, type RunLine} from '../../source/ui/components/RunProgressView.js';
 import {liveRunView} from '../../source/ui/live-run.js';
 import {fakeTerminal, stripAnsi, tick, until} from './helpers.js';
 
@@ -24,7 +24,7 @@ const STEPS = [
 ];
 
 const start = (key: string, title: string, at: number): RunEvent => ({type: 'step-start', key, host: key.split(':')[0]!, title, at});
-const end = (key: string, title: string, status: 'ok' | 'changed' | 'failed' | 'skipped', elapsedMs = 1200): RunEvent => ({type: 'step-end', key, host: key.split(':')[0]!, title, status, elapsedMs, changes: status === 'changed' ? ['/etc/hosts'] : []});
+const end = (key: string, title: string, status: 'ok' | 'changed' | 'failed' | 'skipped', elapsedMs = 1200): StepEndEvent => ({type: 'step-end', key, host: key.split(':')[0]!, title, status, elapsedMs, changes: status === 'changed' ? ['/etc/hosts'] : []});
 
 describe('RunProgress', () => {
   it('counts each host\'s steps and knows what runs now and since when', () => {
@@ -79,9 +79,10 @@ describe('RunProgressView', () => {
   });
 
   it('prints finished steps with their changes, and a failure with its command and output', () => {
-    const lines = [
-      {kind: 'step' as const, id: 0, host: 'web1', status: 'changed' as const, title: 'Prepare the OS', elapsedMs: 1200, changes: ['/etc/hosts']},
-      {kind: 'step' as const, id: 1, host: 'ap1', status: 'failed' as const, title: 'Tomcat', elapsedMs: 300, changes: [], error: {message: 'tomcat did not answer', command: 'curl http://127.0.0.1:18888/', outputTail: ['connection refused']}},
+    const failed: StepEndEvent = {...end('ap1:tomcat', 'Tomcat', 'failed', 300), error: {message: 'tomcat did not answer', command: 'curl http://127.0.0.1:18888/', outputTail: ['connection refused']}};
+    const lines: RunLine[] = [
+      {kind: 'step', id: 0, event: end('web1:os', 'Prepare the OS', 'changed')},
+      {kind: 'step', id: 1, event: failed},
     ];
     const {lastFrame} = render(<RunProgressView snapshot={new RunProgress(STEPS, 0).snapshot(0)} lines={lines} />);
     const frame = stripAnsi(lastFrame() ?? '');

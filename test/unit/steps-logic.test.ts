@@ -7,7 +7,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {applyInstallFlags} from '../../source/cli/install.js';
-import {sameServiceUser} from '../../source/install/steps.js';
+import {sameServiceUser} from '../../source/steps/nfs.js';
 import {renderServiceStates, serviceOrder} from '../../source/cli/service-commands.js';
 import type {StepContext} from '../../source/executor/types.js';
 import type {Host} from '../../source/hosts/host.js';

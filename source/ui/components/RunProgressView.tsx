@@ -4,33 +4,31 @@
 // renders the RunSnapshot that source/executor/progress.ts keeps.
 import {Box, Static, Text} from 'ink';
 import {formatElapsed, progressBar, type HostProgress, type RunSnapshot} from '../../executor/progress.js';
-import {formatSeconds} from '../../executor/render-run.js';
+import {failureLines, stepSummary, type StepEndEvent} from '../../executor/render-run.js';
 import type {StepStatus} from '../../executor/types.js';
 import {hue} from '../colors.js';
 
 /** A finished step, or a line of its own, as printed above the live part. */
-export type RunLine =
-  | {kind: 'step'; id: number; host: string; status: StepStatus; title: string; elapsedMs: number; changes: string[]; error?: {message: string; command?: string; outputTail?: string[]}}
-  | {kind: 'text'; id: number; text: string};
+export type RunLine = {kind: 'step'; id: number; event: StepEndEvent} | {kind: 'text'; id: number; text: string};
 
 const STATUS_COLOR: Record<StepStatus, string> = {ok: 'green', changed: 'yellow', failed: 'red', skipped: 'gray'};
 
 function FinishedLine({line}: {line: RunLine}) {
   if (line.kind === 'text') return <Text>{line.text}</Text>;
-  const detail = line.changes.length > 0 ? `: ${line.changes.join('; ')}` : '';
+  const {event} = line;
+  // The plain line's words (stepSummary, failureLines), with the status in colour.
+  const [message, ...rest] = event.error ? failureLines(event.error) : [];
   return (
     <Box flexDirection="column">
       <Text>
-        [{line.host}] <Text color={hue(STATUS_COLOR[line.status])}>{line.status.padEnd(7)}</Text> {line.title} <Text dimColor>({formatSeconds(line.elapsedMs)})</Text>
-        <Text dimColor>{detail}</Text>
+        [{event.host}] <Text color={hue(STATUS_COLOR[event.status])}>{event.status.padEnd(7)}</Text> {stepSummary(event)}
       </Text>
-      {line.error ? (
+      {message ? (
         <Box flexDirection="column" marginLeft={6}>
-          <Text color={hue('red')}>{line.error.message}</Text>
-          {line.error.command ? <Text>command: {line.error.command}</Text> : null}
-          {(line.error.outputTail ?? []).map((tail, i) => (
-            <Text key={i} dimColor>
-              | {tail}
+          <Text color={hue('red')}>{message}</Text>
+          {rest.map((text, i) => (
+            <Text key={i} dimColor={text.startsWith('|')}>
+              {text}
             </Text>
           ))}
         </Box>
