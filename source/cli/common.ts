@@ -34,7 +34,13 @@ export function isInteractive(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /** Progress is drawn live (Ink) only where someone watches a terminal: not a pipe, not CI, not TERM=dumb. */
 export function liveProgress(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(stream.isTTY) && !env.CI && env.TERM !== 'dumb';
+  return Boolean(stream.isTTY) && !inCi(env) && env.TERM !== 'dumb';
+}
+
+/** Ink's own rule (is-in-ci): under CI it draws only the last frame, so a live view would show nothing. */
+export function inCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  const set = (key: string) => key in env && env[key] !== '0' && env[key] !== 'false';
+  return set('CI') || set('CONTINUOUS_INTEGRATION');
 }
 
 /** The live run view's maker when stdout is such a terminal (Ink loaded only then), else undefined: plain lines. */

@@ -3,6 +3,7 @@
 // pause for a question), and the prompter that takes the view down while it asks.
 import {cleanup, render} from 'ink-testing-library';
 import {afterEach, describe, expect, it} from 'vitest';
+import {inCi, liveProgress} from '../../source/cli/common.js';
 import {formatElapsed, progressBar, RunProgress} from '../../source/executor/progress.js';
 import {pausingPrompter, plainRunView, type RunView, type StepEndEvent} from '../../source/executor/render-run.js';
 import type {RunEvent} from '../../source/executor/types.js';
@@ -129,6 +130,21 @@ describe('liveRunView on a terminal', () => {
     expect(text.split('[ap1] ok      Prepare the OS on ap1').length - 1).toBe(1);
     expect(text).toContain('a line of its own');
     expect(text.endsWith('after the run\n')).toBe(true);
+  });
+});
+
+describe('live or plain', () => {
+  const tty = {isTTY: true} as NodeJS.WriteStream;
+  const pipe = {isTTY: false} as unknown as NodeJS.WriteStream;
+  it('draws live only on a terminal, outside CI (Ink\'s own rule) and not on TERM=dumb', () => {
+    expect(liveProgress(tty, {})).toBe(true);
+    expect(liveProgress(pipe, {})).toBe(false);
+    expect(liveProgress(tty, {TERM: 'dumb'})).toBe(false);
+    expect(liveProgress(tty, {CI: 'true'})).toBe(false);
+    expect(liveProgress(tty, {CI: ''})).toBe(false); // set at all counts, as for Ink
+    expect(liveProgress(tty, {CONTINUOUS_INTEGRATION: '1'})).toBe(false);
+    expect(liveProgress(tty, {CI: 'false'})).toBe(true);
+    expect(inCi({CI: '0'})).toBe(false);
   });
 });
 
