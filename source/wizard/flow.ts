@@ -49,7 +49,11 @@ type Draft = Answers & {
   authPlugins?: {oidc?: Array<Record<string, unknown>>; jars?: string[]};
 };
 
-type Screen = (p: Prompter, draft: Draft) => Promise<void>;
+/** `given`: the operator's own answers (saved profile, answers file, flags), without preset defaults. */
+type Screen = (p: Prompter, draft: Draft, given: Answers) => Promise<void>;
+
+/** Sections that describe servers; everything else in an answers file holds for any pattern. */
+const LAYOUT_KEYS = new Set(['pattern', 'hosts', 'bastion']);
 
 const asResult = <T>(r: FieldResult<T>): Validation<T> => r;
 
@@ -91,12 +95,14 @@ const welcome = async (p: Prompter): Promise<WelcomeChoice> =>
     ],
   });
 
-const patternScreen: Screen = async (p, draft) => {
+const patternScreen: Screen = async (p, draft, given) => {
   const choices = patternPresets().map(preset => ({value: preset.id, label: preset.title, hint: `${preset.summary} Needs: ${preset.needs}.`}));
   const pattern = await p.select<Pattern>({id: 'pattern', message: 'Which kind of unit?', choices, initial: draft.pattern as Pattern | undefined});
   if (pattern !== draft.pattern) {
-    // A new pattern brings its own layout and defaults; answers given so far stay on top.
-    const kept = mergeAnswers(presetAnswers(pattern), {unit: draft.unit, https: draft.https, unitCertificate: draft.unitCertificate});
+    // A new pattern brings its own layout and defaults. On top: what the operator gave that holds
+    // for any layout (--bundle, versionSet, memory, ...), then the answers of the screens so far.
+    const portable = structuredClone(Object.fromEntries(Object.entries(given).filter(([key]) => !LAYOUT_KEYS.has(key))));
+    const kept = mergeAnswers(presetAnswers(pattern), portable, {unit: draft.unit, https: draft.https, unitCertificate: draft.unitCertificate});
     for (const key of Object.keys(draft)) delete draft[key];
     Object.assign(draft, kept, {pattern});
     if (pattern !== 'try-it') (draft.unit as Record<string, unknown>).cellUrlMode ??= 'per-cell';
@@ -439,7 +445,7 @@ export async function runWizard(p: Prompter, options: WizardOptions): Promise<Wi
     while (index < SCREENS.length) {
       const before = counting.asked();
       try {
-        await SCREENS[index]!(counting, draft);
+        await SCREENS[index]!(counting, draft, options.initial);
         if (counting.asked() > before && visited.at(-1) !== index) visited.push(index);
         index++;
       } catch (error) {

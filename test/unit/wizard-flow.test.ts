@@ -145,4 +145,33 @@ describe('wizard flow (without Ink)', () => {
     const result = await runWizard(p, {initial: {pattern: 'try-it', unit: {fqdn: 'ok.example.test'}}, savedProfile: false});
     expect(result.validated?.profile.unit.fqdn).toBe('ok.example.test');
   });
+  it('what was given beforehand for any layout (--bundle, version set, memory) outlives the pattern chosen here; another pattern\'s defaults do not', async () => {
+    const given = {artifacts: {source: 'bundle', bundleFile: '/tmp/unit.tar.gz'}, versionSet: '1.8.0', memory: {esHeapMb: 1024}};
+    const p = new FakePrompter([
+      ['pattern', 'try-it'],
+      ['unit.fqdn', 'personium.localhost'],
+      ['unit.cellUrlMode', 'path-based'],
+      ['https.mode', GoBack],
+      ['unit.fqdn', GoBack],
+      ['pattern', 'small'],
+      ...ssh('server1', '192.0.2.10'),
+      ['unit.fqdn', 'personium.example.com'],
+      ['unit.cellUrlMode', 'path-based'],
+      ['unit.publicAddress', ''],
+      ['https.mode', 'self-signed'],
+      ['unitCertificate.mode', 'self-signed'],
+      ['extensions', []],
+      ['oidc.add', false],
+      ['confirm', true],
+    ]);
+    const result = await runWizard(p, {initial: structuredClone(given), savedProfile: false});
+    const profile = result.validated!.profile;
+    expect(profile.pattern).toBe('small');
+    expect(profile.artifacts).toMatchObject({source: 'bundle', bundleFile: '/tmp/unit.tar.gz'});
+    expect(profile.versionSet).toBe('1.8.0');
+    expect(profile.memory.esHeapMb).toBe(1024);
+    // try-it keeps its master token; that default left with the pattern.
+    expect(profile.security.disableMasterToken).toBe(true);
+    expect(p.remaining).toBe(0);
+  });
 });
