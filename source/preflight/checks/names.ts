@@ -85,7 +85,9 @@ export function checkUnitDns(ctx: HostCheckContext): CheckResult[] {
   const r = resultsFor(spec.name, 'names')('DNS-FQDN', 'error');
   const fq = judge(fqdn, facts.resolved[fqdn], acceptable, allowLoopback);
   if (fq.status === 'pass') results.push(r.pass(fq.message));
-  else if (fq.status === 'unresolved' && tryIt) results.push(r.pass(`${fqdn} does not resolve yet; try-it adds it to /etc/hosts`));
+  // The OS step puts the FQDN in the tool's /etc/hosts block on every server, so a name that does
+  // not resolve yet is fine here; a wrong answer is not (an earlier line of /etc/hosts, or DNS, wins).
+  else if (fq.status === 'unresolved') results.push(r.pass(`${fqdn} does not resolve on ${spec.name} yet; the install adds it to its /etc/hosts block`));
   else results.push(r.fail(`${fq.message} on ${spec.name}: Personium calls its own unit URL from here`, dnsFix(fqdn)));
 
   if (profile.unit.cellUrlMode === 'per-cell' && ctx.wildcardName) {

@@ -17,10 +17,37 @@ const OWN_PROCESS: Record<string, {units: string[]; names: string[]}> = {
   'nfs-server': {units: [], names: []},
 };
 
+/**
+ * Services the install stops and disables to take their port (the memcached package starts its own
+ * instance on 11211): what they hold is taken over, which is worth a warning, not an error.
+ */
+const STOCK_MEMCACHED = {
+  units: ['memcached.service'],
+  what: "the distribution's memcached.service",
+  fix: 'nothing to do, unless something else on this server uses that memcached: then give it another port first',
+};
+const TAKEN_OVER: Record<string, {units: string[]; what: string; fix: string}> = {
+  'personium-memcached-lock': STOCK_MEMCACHED,
+  'personium-memcached-cache': STOCK_MEMCACHED,
+};
+
+/** One entry per program and unit (nginx's master and workers are one nginx), pids listed. */
 export function describeListener(l: Listener): string {
-  const who = l.processes.length > 0 ? l.processes.map(p => `${p.name} (pid ${p.pid}${p.unit ? `, ${p.unit}` : ''})`).join(', ') : undefined;
+  const groups = new Map<string, {name: string; unit?: string; pids: number[]}>();
+  for (const p of l.processes) {
+    const key = `${p.name}\0${p.unit ?? ''}`;
+    const group = groups.get(key) ?? {name: p.name, unit: p.unit, pids: []};
+    group.pids.push(p.pid);
+    groups.set(key, group);
+  }
+  const who = groups.size > 0 ? [...groups.values()].map(g => `${g.name} (${g.pids.length === 1 ? 'pid' : 'pids'} ${g.pids.join(', ')}${g.unit ? `, ${g.unit}` : ''})`).join(', ') : undefined;
   const at = `${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`;
   return who ? `${who} on ${at}` : `${at} (no process shown${l.port === 2049 ? ': the kernel NFS server' : ''})`;
+}
+
+function takenOver(use: PortUse, listener: Listener): boolean {
+  const over = TAKEN_OVER[use.service.split(' ')[0]!];
+  return over !== undefined && listener.processes.length > 0 && listener.processes.every(p => p.unit !== undefined && over.units.includes(p.unit));
 }
 
 function isOwnService(use: PortUse, listener: Listener): boolean {
@@ -55,6 +82,12 @@ export function checkPorts({spec, hostPlan, facts}: HostCheckContext): CheckResu
     }
     const on = listenersOn(facts, use.port);
     const clashing = on.filter(l => bindsOverlap(l.address, use.bind));
+    const replaced = on.filter(l => takenOver(use, l));
+    if (replaced.length > 0 && on.every(l => takenOver(use, l) || isOwnService(use, l))) {
+      const over = TAKEN_OVER[use.service.split(' ')[0]!]!;
+      results.push(r.warn(`${over.what} holds port ${use.port} (${replaced.map(describeListener).join('; ')}); the install stops and disables it, and ${use.service} takes the port`, over.fix));
+      continue;
+    }
     if (clashing.length === 0) {
       if (on.length > 0) {
         results.push(r.warn(`${what} is free, but ${describeListener(on[0]!)} uses the same port on another address`, 'make sure clients reach the right one'));
