@@ -52,7 +52,7 @@ export async function renderReportScreen(report: Report, columns = 100): Promise
 /** Prints a report the way the command does, writes --out, and sets the exit code. */
 export async function showReport(report: Report, options: Pick<ReportOptions, 'json' | 'out'>, stdout: NodeJS.WriteStream = process.stdout): Promise<void> {
   if (options.json) output(renderReportJson(report));
-  else if (stdout.isTTY && process.env.TERM !== 'dumb') stdout.write(await renderReportScreen(report, stdout.columns || 100));
+  else if (stdout.isTTY && process.env.TERM !== 'dumb') stdout.write(await renderReportScreen(report, stdout.columns ? stdout.columns - 1 : 100)); // one column spare: see FitWidth
   else output(renderReportText(report));
   if (options.out) {
     writeFileSync(options.out, `${renderReportMarkdown(report)}\n`);

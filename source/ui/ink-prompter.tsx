@@ -5,6 +5,7 @@ import {renderToString, Text} from 'ink';
 import type {ConfirmQuestion, MultiSelectQuestion, Prompter, SecretQuestion, SelectQuestion, TextQuestion} from '../profile/prompter.js';
 import {toneColor, toneMark, type Tone} from './colors.js';
 import {ConfirmPrompt} from './components/ConfirmPrompt.js';
+import {drawWidth} from './components/FitWidth.js';
 import {MultiSelectPrompt} from './components/MultiSelectPrompt.js';
 import {PlanView, type PlanViewData} from './components/PlanView.js';
 import {SecretPrompt} from './components/SecretPrompt.js';
@@ -20,7 +21,7 @@ export interface InkPrompter extends Prompter {
 }
 
 function columnsOf(stdout: NodeJS.WriteStream): number {
-  return stdout.columns || 80;
+  return drawWidth(stdout.columns);
 }
 
 function NoteLine({text, tone}: {text: string; tone: Tone}) {

@@ -5,6 +5,7 @@ import {render, type Instance} from 'ink';
 import {RunProgress, type RunPhase} from '../executor/progress.js';
 import type {RunView} from '../executor/render-run.js';
 import type {RunEvent, StepDefinition} from '../executor/types.js';
+import {FitWidth} from './components/FitWidth.js';
 import {RunProgressView, type RunLine} from './components/RunProgressView.js';
 
 // Ink draws at most 30 frames a second; a frame still pending when the app is taken down would
@@ -36,7 +37,11 @@ export function liveRunView(steps: ReadonlyArray<Pick<StepDefinition, 'key' | 'h
   let closed = false;
   let started = false;
 
-  const frame = () => <RunProgressView snapshot={progress.snapshot(Date.now())} lines={lines.slice(printed)} />;
+  const frame = () => (
+    <FitWidth>
+      <RunProgressView snapshot={progress.snapshot(Date.now())} lines={lines.slice(printed)} />
+    </FitWidth>
+  );
   const draw = () => instance?.rerender(frame());
   const mount = () => {
     if (instance || paused || closed || !started) return;

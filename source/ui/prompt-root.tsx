@@ -5,6 +5,7 @@ import {render, useApp} from 'ink';
 import {useEffect, useMemo, useState, type ReactNode} from 'react';
 import {Cancelled, GoBack} from '../profile/prompter.js';
 import type {PromptCallbacks} from './components/common.js';
+import {FitWidth} from './components/FitWidth.js';
 
 export interface InkStreams {
   stdin?: NodeJS.ReadStream;
@@ -33,7 +34,7 @@ export function PromptRoot<T>({ask}: {ask: (callbacks: PromptCallbacks<T>) => Re
     }),
     [],
   );
-  return <>{ask(callbacks)}</>;
+  return <FitWidth>{ask(callbacks)}</FitWidth>;
 }
 
 /**

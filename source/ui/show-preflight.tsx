@@ -2,6 +2,7 @@
 import {renderToString} from 'ink';
 import {preflightCounts, preflightTable, problemLines} from '../preflight/render.js';
 import type {PreflightResult} from '../preflight/types.js';
+import {drawWidth} from './components/FitWidth.js';
 import {PreflightTable} from './components/PreflightTable.js';
 
 export function preflightSummary(result: PreflightResult): string {
@@ -15,5 +16,5 @@ export function renderPreflightView(result: PreflightResult, columns = 100): str
 }
 
 export function showPreflightView(result: PreflightResult, stdout: NodeJS.WriteStream = process.stdout): void {
-  stdout.write(renderPreflightView(result, stdout.columns || 100));
+  stdout.write(renderPreflightView(result, drawWidth(stdout.columns || 100)));
 }

@@ -110,3 +110,26 @@ describe('createInkPrompter', () => {
     await expect(p.confirm({id: 'sure', message: 'Save?'})).rejects.toThrow(/Cannot ask "Save\?": input is not a terminal/);
   });
 });
+
+describe('lines stay within the terminal', () => {
+  it('a wrapped hint never goes past the last column, so the next frame erases every row it drew', async () => {
+    const p = createInkPrompter(term.streams);
+    // Words of every length from 1 to 9: somewhere a line breaks exactly at the width, where Ink
+    // keeps the space it broke at (one column too wide at the terminal's full width).
+    const hint = Array.from({length: 60}, (_, i) => 'abcdefghi'.slice(0, (i % 9) + 1)).join(' ');
+    const choices = Array.from({length: 9}, (_, i) => ({value: `v${i}`, label: `Choice ${i}`, hint: hint.slice(i)}));
+    const picked = p.select({id: 'wide', message: 'Pick', choices});
+    await listening(term.stdin);
+    for (let i = 1; i < 9; i++) {
+      await keys(term.stdin, KEY.down);
+      await until(() => term.stdout.text().includes(`❯ Choice ${i}`));
+      await tick();
+    }
+    await keys(term.stdin, KEY.enter);
+    expect(await picked).toBe('v8');
+    const rows = term.stdout.text().split(/\r?\n/);
+    const widest = Math.max(...rows.map(row => row.length));
+    expect(widest).toBeLessThanOrEqual(term.stdout.columns); // a full row leaves the cursor on it; one more column wraps
+    expect(widest).toBeGreaterThan(term.stdout.columns - 10); // the hint did fill the lines
+  });
+});

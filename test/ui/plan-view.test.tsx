@@ -71,11 +71,11 @@ describe('PlanView', () => {
     expect(frame.slice(frame.indexOf('data1'))).not.toContain('files');
   });
 
-  it('prints as text to the given stdout, at its width, with nothing left mounted', () => {
+  it('prints as text to the given stdout, one column narrower than it, with nothing left mounted', () => {
     const term = fakeTerminal();
     showPlanView(sample, {stdout: term.streams.stdout});
     const out = term.stdout.text();
-    expect(out).toBe(renderPlanView(sample, 100));
+    expect(out).toBe(renderPlanView(sample, 99));
     expect(out).toContain('web1 (203.0.113.10, private 10.0.0.10)');
     expect(Math.max(...out.split('\n').map(line => line.length))).toBeLessThanOrEqual(100);
     expect(term.stdin.listenerCount('readable')).toBe(0);

@@ -167,6 +167,19 @@ describe('TextPrompt', () => {
     expect(cb.onSubmit).toHaveBeenCalledWith('abc');
   });
 
+  it('text and Enter that arrive in one piece (a paste ending in a newline) are typed, then submitted; a bad one is asked again', async () => {
+    const cb = callbacks();
+    const r = render(<TextPrompt message="SSH port" validate={port} {...cb} />);
+    await tick();
+    await press(r, '2x\r');
+    expect(r.lastFrame()).toContain('✖ "2x" is not a port (1-65535)');
+    await press(r, KEY.backspace);
+    // Only the first line of a paste is an answer.
+    r.stdin.write('2\nrm -rf /\n');
+    await until(() => cb.onSubmit.mock.calls.length > 0);
+    expect(cb.onSubmit).toHaveBeenCalledExactlyOnceWith(22);
+  });
+
   it('Esc goes back and Ctrl-C cancels, even with text typed', async () => {
     const back = callbacks();
     const r = render(<TextPrompt message="Name" validate={s => ({ok: true, value: s})} {...back} />);
@@ -188,6 +201,16 @@ describe('TextPrompt', () => {
 });
 
 describe('SecretPrompt', () => {
+  it('a pasted secret that ends in a newline is submitted whole, without the newline', async () => {
+    const cb = callbacks();
+    const r = render(<SecretPrompt message="sudo password" {...cb} />);
+    await tick();
+    await pressBlind(r, 'pa');
+    await pressBlind(r, 'ss word\r\n');
+    await until(() => cb.onSubmit.mock.calls.length > 0);
+    expect(cb.onSubmit).toHaveBeenCalledExactlyOnceWith('pass word');
+  });
+
   it('never shows the typed characters or their number, in any frame', async () => {
     const secret = 'Qz9#Wv!';
     const cb = callbacks();

@@ -3,7 +3,7 @@
 import {Box, Text, useInput, type Key} from 'ink';
 import {useCallback, useReducer} from 'react';
 import {controlKey, KeyHelp, Outcome, Question, useCanRead, useSettle, type PromptCallbacks, type Settled} from './common.js';
-import {editLine, type Line} from './line-editor.js';
+import {editLine, textBeforeEnter, type Line} from './line-editor.js';
 
 export interface SecretPromptProps extends PromptCallbacks<string> {
   message: string;
@@ -17,6 +17,8 @@ function reduce(state: State, {input, key}: {input: string; key: Key}): State {
   if (state.settled) return state;
   const control = controlKey(input, key);
   if (control) return {...state, value: '', cursor: 0, settled: {kind: control}};
+  const typed = textBeforeEnter(input);
+  if (typed !== undefined) return reduce({...state, ...editLine(state, typed, key)}, {input: '\r', key: {...key, return: true}});
   if (key.return) return {value: '', cursor: 0, settled: {kind: 'submit', value: state.value}};
   // No cursor movement: with nothing shown, moving an invisible cursor would only confuse.
   if (key.leftArrow || key.rightArrow || key.home || key.end) return state;

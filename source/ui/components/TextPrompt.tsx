@@ -5,7 +5,7 @@ import {Box, Text, useInput, type Key} from 'ink';
 import {useCallback, useReducer} from 'react';
 import type {Validation} from '../../profile/prompter.js';
 import {controlKey, ErrorLine, KeyHelp, Outcome, Question, useCanRead, useSettle, type PromptCallbacks, type Settled} from './common.js';
-import {editLine, type Line} from './line-editor.js';
+import {editLine, textBeforeEnter, type Line} from './line-editor.js';
 
 export interface TextPromptProps<T> extends PromptCallbacks<T> {
   message: string;
@@ -37,6 +37,8 @@ function reduce<T>(state: State<T>, {input, key, validate}: KeyAction<T>): State
   if (state.settled) return state;
   const control = controlKey(input, key);
   if (control) return {...state, settled: {kind: control}};
+  const typed = textBeforeEnter(input);
+  if (typed !== undefined) return reduce({...state, ...editLine(state, typed, key)}, {input: '\r', key: {...key, return: true}, validate});
   if (key.return) {
     const result = validate(state.value);
     if (!result.ok) return {...state, error: result.error};

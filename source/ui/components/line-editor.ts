@@ -32,3 +32,14 @@ export function editLine(line: Line, input: string, key: Key): Line | undefined 
   if (text === '') return undefined;
   return {value: value.slice(0, cursor) + text + value.slice(cursor), cursor: cursor + text.length};
 }
+
+/**
+ * Text and then Enter in one chunk (a paste that ends in a newline, or keys that arrived together
+ * over a slow link): the text before the first newline, to be typed and then submitted. What
+ * follows that newline is dropped: every answer is one line.
+ */
+export function textBeforeEnter(input: string): string | undefined {
+  if (input.length < 2) return undefined;
+  const at = input.search(/[\r\n]/);
+  return at === -1 ? undefined : input.slice(0, at);
+}
