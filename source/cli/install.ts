@@ -9,7 +9,7 @@ import type {Prompter} from '../profile/prompter.js';
 import type {RunLog} from '../run-log.js';
 import {defaultProviders} from '../install/providers.js';
 import {runInstall, type InstallOutcome, type InstallProviders} from '../install/run-install.js';
-import {EXIT, info, liveViewMaker, output} from './common.js';
+import {EXIT, info, isInteractive, liveViewMaker, output} from './common.js';
 import type {PreflightOptions} from './preflight.js';
 
 export interface InstallFlags extends PreflightOptions {
@@ -36,8 +36,19 @@ export function unitReadySummary(outcome: InstallOutcome, profile: Profile): str
     `  Admin cell:       ${outcome.adminCellUrl} (account unitadmin)`,
     `  Admin password:   in ${outcome.adminPasswordFile} (mode 0600)`,
   ];
+  if (outcome.newAdminPassword) lines.push(`                    new: read it with  cat ${outcome.adminPasswordFile}  and keep it somewhere safe`);
   if (!profile.security.disableMasterToken) lines.push('  Master token:     still enabled (the profile keeps it); it grants full control of the unit');
   return lines;
+}
+
+/**
+ * A password this run made is shown once where someone answers questions at a terminal, and taken
+ * off the screen when noted. Elsewhere (--yes, a pipe, CI) it is not printed at all: terminal
+ * history and CI logs keep what is printed, and the 0600 file already holds it.
+ */
+async function revealAdminPassword(outcome: InstallOutcome, prompter: Prompter | undefined): Promise<void> {
+  if (!outcome.newAdminPassword || !prompter || !isInteractive()) return;
+  await prompter.reveal({id: 'admin.password', message: 'Unit admin password (account unitadmin)', secret: outcome.newAdminPassword, keptIn: `${outcome.adminPasswordFile} (mode 0600)`});
 }
 
 export async function runInstallOnServers(
@@ -79,8 +90,11 @@ export async function runInstallOnServers(
     });
     if (outcome.preflightRefused) return; // preflight said why; nothing was changed
     if (!outcome.ok) {
-      // The account exists now even though a later step failed: its password is shown here, once.
-      if (outcome.newAdminPassword) output(`Unit admin account made before the stop; password (shown once, also in ${outcome.adminPasswordFile}): ${outcome.newAdminPassword}`);
+      // The account exists now even though a later step failed: its password is in the file already.
+      if (outcome.newAdminPassword) {
+        output(`The unit admin account was made before the stop; its password is in ${outcome.adminPasswordFile} (mode 0600).`);
+        await revealAdminPassword(outcome, prompter);
+      }
       info('');
       info(`The installation stopped. Details: ${log.path}`);
       if (!flags.dryRun && outcome.results.length > 0) info('Fix the cause, then run the same command with --resume to continue where it stopped.');
@@ -92,10 +106,7 @@ export async function runInstallOnServers(
       output(changes === 0 ? 'Dry run: nothing would change.' : `Dry run: ${changes} step(s) would change something (listed above); nothing was changed.`);
     } else {
       for (const line of unitReadySummary(outcome, profile)) output(line);
-      if (outcome.newAdminPassword) {
-        // Shown once; the file keeps it.
-        output(`  Admin password (shown once): ${outcome.newAdminPassword}`);
-      }
+      await revealAdminPassword(outcome, prompter);
     }
     info(`Log: ${log.path}`);
   } finally {

@@ -93,6 +93,7 @@ export function pausingPrompter(prompter: Prompter, view: RunView): Prompter {
     text: question => around(() => prompter.text(question)),
     secret: question => around(() => prompter.secret(question)),
     confirm: question => around(() => prompter.confirm(question)),
+    reveal: question => around(() => prompter.reveal(question)),
     note: (text, tone) => (view.live ? view.line(text) : prompter.note(text, tone)),
   };
 }

@@ -46,6 +46,16 @@ export interface ConfirmQuestion {
   initial?: boolean;
 }
 
+/** A secret the tool made, shown once and then taken off the screen. */
+export interface RevealQuestion {
+  id: string;
+  /** What the secret is, e.g. "Unit admin password (account unitadmin)". */
+  message: string;
+  secret: string;
+  /** Where it is kept, said once it is off the screen. */
+  keptIn: string;
+}
+
 /** Thrown by a prompter when the operator presses Esc: the flow goes back one step. */
 export class GoBack extends Error {
   constructor() {
@@ -69,6 +79,8 @@ export interface Prompter {
   /** No echo; the value never reaches the screen history or a log. */
   secret(question: SecretQuestion): Promise<string>;
   confirm(question: ConfirmQuestion): Promise<boolean>;
+  /** Shows a secret the tool made until the operator has noted it, then takes it off the screen (never into the screen history). */
+  reveal(question: RevealQuestion): Promise<void>;
   /** A line of information between questions (notices, what records DNS needs, the plan). */
   note(text: string, tone?: 'info' | 'warning' | 'success' | 'error'): void;
 }

@@ -2,12 +2,13 @@
 // (mounted, answered, unmounted before the next); notes and the plan are printed as plain
 // frames between questions, with no Ink app left mounted.
 import {renderToString, Text} from 'ink';
-import type {ConfirmQuestion, MultiSelectQuestion, Prompter, SecretQuestion, SelectQuestion, TextQuestion} from '../profile/prompter.js';
+import type {ConfirmQuestion, MultiSelectQuestion, Prompter, RevealQuestion, SecretQuestion, SelectQuestion, TextQuestion} from '../profile/prompter.js';
 import {toneColor, toneMark, type Tone} from './colors.js';
 import {ConfirmPrompt} from './components/ConfirmPrompt.js';
 import {drawWidth} from './components/FitWidth.js';
 import {MultiSelectPrompt} from './components/MultiSelectPrompt.js';
 import {PlanView, type PlanViewData} from './components/PlanView.js';
+import {RevealPrompt} from './components/RevealPrompt.js';
 import {SecretPrompt} from './components/SecretPrompt.js';
 import {SelectPrompt} from './components/SelectPrompt.js';
 import {TextPrompt} from './components/TextPrompt.js';
@@ -98,6 +99,9 @@ export function createInkPrompter(options: InkPrompterOptions = {}): InkPrompter
     },
     confirm(q: ConfirmQuestion): Promise<boolean> {
       return ask<boolean>(q.message, cb => <ConfirmPrompt message={q.message} initial={q.initial} {...cb} />);
+    },
+    reveal(q: RevealQuestion): Promise<void> {
+      return ask<void>(q.message, cb => <RevealPrompt message={q.message} secret={q.secret} keptIn={q.keptIn} {...cb} />);
     },
     note(text: string, tone: Tone = 'info'): void {
       print(renderNote(text, tone, columnsOf(stdout)));

@@ -492,6 +492,7 @@ function countingPrompter(p: Prompter): Prompter & {asked: () => number} {
     text: count(p.text.bind(p)) as Prompter['text'],
     secret: count(p.secret.bind(p)),
     confirm: count(p.confirm.bind(p)),
+    reveal: p.reveal.bind(p),
     note: p.note.bind(p),
     asked: () => n,
   };

@@ -1,6 +1,7 @@
 // Deterministic driving of Ink prompts: tick after render, one key per write, wait for the
 // frame to change, one more tick (Ink 6 re-subscribes input handlers in an effect), poll, never sleep.
 import {EventEmitter} from 'node:events';
+import xterm from '@xterm/headless';
 import type {render} from 'ink-testing-library';
 
 export const KEY = {
@@ -116,4 +117,23 @@ export function fakeTerminal() {
       stderr: stderr as unknown as NodeJS.WriteStream,
     },
   };
+}
+
+/**
+ * What a real terminal (xterm.js, headless) holds after these writes: every row of its scrollback
+ * and screen, trailing blanks trimmed, empty rows at the end dropped. What the operator would see
+ * and could scroll back to, escape codes (erasing, cursor moves, wrapping) applied as a terminal does.
+ */
+export function screenOf(written: string, columns: number, rows = 40): Promise<string[]> {
+  const terminal = new xterm.Terminal({cols: columns, rows, scrollback: 1000, convertEol: true, allowProposedApi: true});
+  return new Promise(resolve => {
+    terminal.write(written, () => {
+      const buffer = terminal.buffer.active;
+      const lines: string[] = [];
+      for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
+      while (lines.length > 0 && lines.at(-1) === '') lines.pop();
+      terminal.dispose();
+      resolve(lines);
+    });
+  });
 }

@@ -3,7 +3,7 @@
 import {afterEach, describe, expect, it} from 'vitest';
 import {Cancelled, GoBack} from '../../source/profile/prompter.js';
 import {createInkPrompter} from '../../source/ui/ink-prompter.js';
-import {fakeTerminal, KEY, tick, until, type FakeStdin} from './helpers.js';
+import {fakeTerminal, KEY, screenOf, tick, until, type FakeStdin} from './helpers.js';
 
 /** Waits until a prompt is listening (raw mode on and a reader attached), then lets effects settle. */
 async function listening(stdin: FakeStdin): Promise<void> {
@@ -111,8 +111,8 @@ describe('createInkPrompter', () => {
   });
 });
 
-describe('lines stay within the terminal', () => {
-  it('a wrapped hint never goes past the last column, so the next frame erases every row it drew', async () => {
+describe('what stays on a real terminal', () => {
+  it('a wrapped hint never goes past the last column, so no stale line of the question stays behind', async () => {
     const p = createInkPrompter(term.streams);
     // Words of every length from 1 to 9: somewhere a line breaks exactly at the width, where Ink
     // keeps the space it broke at (one column too wide at the terminal's full width).
@@ -127,9 +127,24 @@ describe('lines stay within the terminal', () => {
     }
     await keys(term.stdin, KEY.enter);
     expect(await picked).toBe('v8');
-    const rows = term.stdout.text().split(/\r?\n/);
-    const widest = Math.max(...rows.map(row => row.length));
-    expect(widest).toBeLessThanOrEqual(term.stdout.columns); // a full row leaves the cursor on it; one more column wraps
-    expect(widest).toBeGreaterThan(term.stdout.columns - 10); // the hint did fill the lines
+    expect(await screenOf(term.stdout.chunks.join(''), term.stdout.columns)).toEqual(['✔ Pick · Choice 8']);
+  });
+
+  it('a secret shown once is on screen until Enter, then gone from the screen and the scrollback; the line left says where it is kept', async () => {
+    const p = createInkPrompter(term.streams);
+    const secret = 'Xq7pL2mN9vR4tK8wZ3sB6yH1';
+    p.note('Unit ready.');
+    const done = p.reveal({id: 'admin.password', message: 'Unit admin password (account unitadmin)', secret, keptIn: '/home/op/unitadmin-default.txt (mode 0600)'});
+    await listening(term.stdin);
+    expect((await screenOf(term.stdout.chunks.join(''), term.stdout.columns)).join('\n')).toContain(secret);
+    await keys(term.stdin, KEY.enter);
+    await done;
+    const written = term.stdout.chunks.join('');
+    const left = ['ℹ Unit ready.', '✔ Unit admin password (account unitadmin) · taken off the screen; kept in', '/home/op/unitadmin-default.txt (mode 0600)'];
+    expect(await screenOf(written, term.stdout.columns)).toEqual(left);
+    // On a terminal too short for the box, the question scrolls away first; the secret is still taken off.
+    const short = await screenOf(written, term.stdout.columns, 5);
+    expect(short.join('\n')).not.toContain(secret);
+    expect(short.slice(-2)).toEqual(left.slice(1));
   });
 });

@@ -10,7 +10,7 @@ import type {RunEvent} from '../../source/executor/types.js';
 import type {Prompter} from '../../source/profile/prompter.js';
 import {RunProgressView, type RunLine} from '../../source/ui/components/RunProgressView.js';
 import {liveRunView} from '../../source/ui/live-run.js';
-import {fakeTerminal, stripAnsi, tick, until} from './helpers.js';
+import {fakeTerminal, screenOf, stripAnsi, tick, until} from './helpers.js';
 
 afterEach(() => {
   cleanup();
@@ -130,6 +130,14 @@ describe('liveRunView on a terminal', () => {
     expect(text.split('[ap1] ok      Prepare the OS on ap1').length - 1).toBe(1);
     expect(text).toContain('a line of its own');
     expect(text.endsWith('after the run\n')).toBe(true);
+    // On a real terminal the live part is gone, and what was printed stays, once, in order.
+    expect(await screenOf(term.stdout.chunks.join(''), term.stdout.columns)).toEqual([
+      'before the run',
+      '[web1] changed Prepare the OS (1.2 s): /etc/hosts',
+      '[ap1] ok      Prepare the OS on ap1 (1.2 s)',
+      'a line of its own',
+      'after the run',
+    ]);
   });
 });
 
@@ -158,6 +166,7 @@ describe('pausingPrompter', () => {
     multiSelect: async () => [],
     text: async () => 'x' as never,
     secret: async () => 's',
+    reveal: async () => {},
     confirm: async () => {
       calls.push('confirm');
       return true;

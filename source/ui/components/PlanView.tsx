@@ -98,10 +98,11 @@ export function PlanView({plan}: {plan: PlanViewData}) {
         <Box flexDirection="column">
           <Text bold>Certificates</Text>
           {plan.certificates.map(cert => (
-            <Text key={cert.label}>
-              {'  '}
-              {cert.label}: {cert.names.join(', ')} <Text dimColor>({cert.source})</Text>
-            </Text>
+            <Box key={cert.label} paddingLeft={2}>
+              <Text>
+                {cert.label}: {cert.names.join(', ')} <Text dimColor>({cert.source})</Text>
+              </Text>
+            </Box>
           ))}
         </Box>
       ) : null}
