@@ -28,7 +28,8 @@ export function applyInstallFlags(answers: Answers, flags: InstallFlags): Answer
   return {...answers, artifacts: {...artifacts, source: 'bundle', bundleFile: flags.bundle}};
 }
 
-export function unitReadySummary(outcome: InstallOutcome, profile: Profile): string[] {
+/** `revealing`: the new password is about to be shown on screen, so no hint to read the file. */
+function unitReadySummary(outcome: InstallOutcome, profile: Profile, revealing: boolean): string[] {
   const lines = [
     '',
     'Unit ready.',
@@ -36,7 +37,7 @@ export function unitReadySummary(outcome: InstallOutcome, profile: Profile): str
     `  Admin cell:       ${outcome.adminCellUrl} (account unitadmin)`,
     `  Admin password:   in ${outcome.adminPasswordFile} (mode 0600)`,
   ];
-  if (outcome.newAdminPassword) lines.push(`                    new: read it with  cat ${outcome.adminPasswordFile}  and keep it somewhere safe`);
+  if (outcome.newAdminPassword && !revealing) lines.push(`                    new: read it with  cat ${outcome.adminPasswordFile}  and keep it somewhere safe`);
   if (!profile.security.disableMasterToken) lines.push('  Master token:     still enabled (the profile keeps it); it grants full control of the unit');
   return lines;
 }
@@ -105,7 +106,7 @@ export async function runInstallOnServers(
       const changes = outcome.results.filter(r => r.status === 'changed').length;
       output(changes === 0 ? 'Dry run: nothing would change.' : `Dry run: ${changes} step(s) would change something (listed above); nothing was changed.`);
     } else {
-      for (const line of unitReadySummary(outcome, profile)) output(line);
+      for (const line of unitReadySummary(outcome, profile, prompter !== undefined && isInteractive())) output(line);
       await revealAdminPassword(outcome, prompter);
     }
     info(`Log: ${log.path}`);

@@ -21,6 +21,7 @@ import {parseProperties} from '../../source/steps/render/properties.js';
 import {buildFixtureBundle} from '../fixtures/fixture-bundle.js';
 import {rootSsh, testHostsAvailable, type TestHostSet, runHarness} from '../harness/testhosts.js';
 import {runCli, stepLines} from '../harness/cli-run.js';
+import {TerminalRun} from '../harness/terminal-run.js';
 
 // A harness of its own (directory, bridge, subnet, cgroup, and a base with the big packages baked
 // in), so the shared set of the other integration tests is never touched.
@@ -34,7 +35,7 @@ const HARNESS_ENV = {
   // and installs what is missing (unzip, systemd-timesyncd) for real through the apt proxy.
   PDS_TESTHOSTS_EXTRA_PACKAGES: 'openjdk-17-jre-headless,nginx,memcached,python3,ufw',
 };
-const HOSTS = 7;
+const HOSTS = 8;
 const FQDN = 'personium.test';
 
 const available = await testHostsAvailable();
@@ -397,6 +398,95 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
     for (const title of [/Prepare the OS/, /Java/, /memcached/, /Shared storage/, /Elasticsearch/, /ActiveMQ/]) expect(statusOf(resumed.stdout, title)).toBe('ok');
     for (const title of [/Tomcat/, /personium-core/, /Engine extensions/, /nginx/, /unit admin/]) expect(statusOf(resumed.stdout, title)).toBe('changed');
     expect(resumed.stdout).toContain('Unit ready.');
+  });
+
+  it('the wizard in a terminal, as an operator answers it: small installs from the --bundle given, the live view runs, the admin password is shown once and taken off the screen; again from the saved profile, nothing changes', {timeout: 900_000}, async () => {
+    const run = new TerminalRun(['install', '--profile', 'wizard', '--bundle', bundle, '--skip-public-check'], env);
+    try {
+      await run.waitFor('Which kind of unit?');
+      await run.keys('2'); // Small
+      await run.waitFor('server1: address');
+      await run.keys(`${address(8)}\r`);
+      await run.waitFor('server1: SSH port');
+      await run.keys('\r');
+      await run.waitFor('server1: SSH user');
+      await run.keys('\u0015'); // Ctrl-U: the initial "root" out
+      await run.keys('deploy\r');
+      await run.waitFor('server1: how to log in');
+      await run.keys('2'); // key file
+      await run.waitFor('server1: private key file');
+      await run.keys('\u0015');
+      await run.keys(`${keyFile}\r`);
+      await run.waitFor('how does deploy become root?');
+      await run.keys('\r');
+      await run.waitFor('Unit FQDN');
+      await run.keys('not a name\r');
+      await run.waitFor('✖'); // asked again, the reason inline
+      await run.keys('\u0015');
+      await run.keys(`${FQDN}\r`);
+      await run.waitFor('Cell URLs');
+      await run.keys('2'); // path-based: no wildcard DNS here
+      await run.waitFor('Public address of the web server');
+      await run.keys('\r');
+      await run.waitFor('Server certificate for');
+      await run.keys('1');
+      await run.waitFor('Unit certificate (signs tokens');
+      await run.keys('1');
+      await run.waitFor('Engine extensions to install');
+      await run.keys('\r');
+      await run.waitFor('Add an OpenID Connect login provider?');
+      await run.keys('n');
+      await run.waitFor('Save this profile and go on?');
+      await run.keys('y');
+      const key = await run.waitFor('unknown host key');
+      expect(key).toMatch(/ssh-ed25519 SHA256:/);
+      await run.keys('y');
+      await run.waitFor('Install the unit on server1 now?', 120_000);
+      await run.keys('y');
+      await run.waitFor('Unit admin password (account unitadmin)', 600_000);
+      const saved = JSON.parse(readFileSync(join(work, 'config', 'personium-setup', 'profile-wizard.json'), 'utf8')) as {profile: {artifacts: {source: string}}};
+      expect(saved.profile.artifacts.source).toBe('bundle'); // --bundle held through the pattern chosen in the wizard
+      const passwordFile = join(work, 'state', 'personium-setup', 'unitadmin-wizard.txt');
+      const password = adminPassword(passwordFile);
+      expect(password).toMatch(/^[A-Za-z0-9]{24}$/);
+      expect((await run.screen()).join('\n')).toContain(password);
+      await run.keys('\r');
+      expect(await run.exited).toBe(0);
+
+      // The live view drew the run; what stays is the transcript, the steps, the summary and the report.
+      expect(run.text()).toMatch(/\d+\/10 steps · \d+ s/); // no extension chosen: no extension step
+      const screen = await run.screen();
+      const all = screen.join('\n');
+      expect(all).not.toContain(password);
+      expect(screen.join(' ').replace(/\s+/g, ' ')).toContain(`✔ Unit admin password (account unitadmin) · taken off the screen; kept in ${passwordFile} (mode 0600)`);
+      expect(all).not.toContain('read it with'); // it was on screen; no need to read the file
+      expect(screen.filter(l => l.startsWith('? '))).toEqual([]); // no question left half-drawn
+      expect(screen.filter(l => /^\[server1\] (changed|ok) /.test(l))).toHaveLength(10);
+      expect(all).toContain('Unit ready.');
+      expect(all).toMatch(/Report: \d+ passed/);
+      const token = spawnSync('curl', ['-ksS', '-o', '/dev/null', '-w', '%{http_code}', '--resolve', `${FQDN}:443:${address(8)}`, '-d', `grant_type=password&username=unitadmin&password=${password}`, `https://${FQDN}/unitadmin/__token`], {encoding: 'utf8'});
+      expect(token.stdout).toBe('200');
+    } finally {
+      run.kill();
+      console.log(`wizard run:\n${(await run.screen()).join('\n')}`);
+    }
+
+    // Again from the saved profile: every answer is the default, Enter all the way; nothing changes.
+    const again = new TerminalRun(['install', '--profile', 'wizard', '--skip-public-check'], env);
+    try {
+      for (const prompt of ['A saved profile was found', 'Which kind of unit?', 'server1: address', 'SSH port', 'SSH user', 'how to log in', 'private key file', 'become root?', 'Unit FQDN', 'Cell URLs', 'Public address', 'Server certificate for', 'Unit certificate (signs tokens', 'Engine extensions', 'OpenID Connect', 'Save this profile', 'Install the unit on server1 now?']) {
+        await again.waitFor(prompt, 120_000);
+        await again.keys('\r');
+      }
+      expect(await again.exited).toBe(0);
+      const all = (await again.screen()).join('\n');
+      expect(all).toContain('Nothing changed: the unit already matches the profile.');
+      expect(all).not.toContain('Unit admin password (account unitadmin)');
+      expect(all).not.toContain('unknown host key'); // pinned the first time
+    } finally {
+      again.kill();
+      console.log(`wizard re-run:\n${(await again.screen()).join('\n')}`);
+    }
   });
 
   it('medium-large on three servers: web, AP (with MQ and storage) and ES apart, on private addresses, one unit; Java from the JDK tarball', {timeout: 900_000}, async () => {

@@ -15,6 +15,8 @@ const NEEDED = [
   ['ssh-agent', 'openssh-client'],
   ['ip', 'iproute2'],
   ['unshare', 'util-linux'],
+  // a pseudo-terminal for the wizard's end-to-end test
+  ['script', 'bsdutils'],
   ['keytool', 'openjdk-17-jdk-headless'],
   ['javac', 'openjdk-17-jdk-headless'],
   ['certbot', 'certbot'],

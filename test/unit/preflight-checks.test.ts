@@ -419,6 +419,10 @@ describe('security and existing installs', () => {
     expect(r).toMatchObject({status: 'warn', severity: 'warning'});
     expect(r.message).toContain('/opt/tomcat/webapps/personium-core.war');
     expect(r.message).toContain('never deletes data');
+    const many = ['/personium', '/personium_nfs', '/opt/elasticsearch', '/opt/activemq', '/etc/nginx/conf.d/personium.conf', '/var/cache/personium-setup'];
+    expect(one(checkExistingInstall(smallCtx(cleanFacts({existing: many}))), 'ExistingInstall').message).toBe(
+      'an existing Personium installation was found (/personium, /personium_nfs, /opt/elasticsearch and 2 more), made or touched by this tool: the installer converges it and never deletes data',
+    );
   });
 });
 

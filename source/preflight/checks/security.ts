@@ -54,9 +54,11 @@ export function checkExistingInstall({spec, facts}: HostCheckContext): CheckResu
   const r = resultsFor(spec.name, 'security')('ExistingInstall', 'warning');
   if (facts.existing.length === 0) return [r.pass('no Personium installation found')];
   const ours = facts.existing.includes('/var/cache/personium-setup');
+  const found = facts.existing.filter(p => p !== '/var/cache/personium-setup');
+  const shown = found.length > 4 ? `${found.slice(0, 3).join(', ')} and ${found.length - 3} more` : found.join(', ');
   return [
     r.warn(
-      `an existing Personium installation was found (${facts.existing.filter(p => p !== '/var/cache/personium-setup').join(', ') || 'a previous run of this tool'})${ours ? ', made or touched by this tool' : ''}: the installer converges it and never deletes data`,
+      `an existing Personium installation was found (${shown || 'a previous run of this tool'})${ours ? ', made or touched by this tool' : ''}: the installer converges it and never deletes data`,
       'back up /personium (and the Elasticsearch data) before going on',
     ),
   ];
