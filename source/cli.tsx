@@ -65,7 +65,22 @@ export function buildProgram(): Command {
     .description('Build, extend and check a Personium unit over SSH: a guided wizard, or an answers file.')
     .version(pkg.version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Without a command, install runs: the wizard in a terminal, or the answers given.
+
+Examples:
+  personium-setup                                          the wizard
+  personium-setup install --answers unit.yaml --yes        install without questions; safe to run again
+  personium-setup install --resume                         continue an interrupted installation
+  personium-setup report                                   check the installed unit
+  personium-setup add --extension mailsender --set smtpHost=mail.example.com
+  personium-setup <command> --help                         the options of a command
+
+Exit codes: 0 done, 1 a check or step failed, 2 usage or answers error, 130 cancelled.`,
+    );
 
   withConnectionOptions(withProfileOptions(program.command('install', {isDefault: true})))
     .description('run the wizard (or read the answers), show the plan, save the profile, then run preflight; with --yes, install')

@@ -94,7 +94,7 @@ describe('built CLI (plain node, no terminal)', () => {
 
   it('every command listed in --help has its own --help (exit 0) and none says "not available"', () => {
     const help = run(['--help']).stdout;
-    const section = help.slice(help.indexOf('Commands:'));
+    const section = help.slice(help.indexOf('Commands:'), help.indexOf('Without a command'));
     const commands = [...section.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)].map(m => m[1]!).filter(name => name !== 'help');
     expect(commands).toEqual(expect.arrayContaining(['install', 'plan', 'add', 'report']));
     for (const command of commands) {
@@ -103,6 +103,13 @@ describe('built CLI (plain node, no terminal)', () => {
       expect(result.stdout, command).toMatch(new RegExp(`Usage: personium-setup ${command}`));
       expect(result.stdout, command).not.toMatch(/not available/);
     }
+  });
+
+  it('--help says what runs without a command, gives examples and the exit codes', () => {
+    const help = run(['--help']).stdout;
+    expect(help).toContain('Without a command, install runs');
+    expect(help).toMatch(/^ {2}personium-setup install --answers unit\.yaml --yes /m);
+    expect(help).toContain('Exit codes: 0 done, 1 a check or step failed, 2 usage or answers error, 130 cancelled.');
   });
 
   it('an unknown option is a usage error', () => {

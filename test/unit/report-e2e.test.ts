@@ -107,6 +107,7 @@ describe('the unit from this machine', () => {
     expect(items.filter(i => i.status !== 'pass').map(i => `${i.id}: ${i.found}`)).toEqual([]);
     expect(items.map(i => i.id)).toEqual(['E2E-Unit', 'E2E-Version', 'E2E-Cert-Served', 'E2E-Redirect', 'E2E-TLS', 'DNS-Operator-FQDN']);
     expect(items.find(i => i.id === 'E2E-TLS')!.found).toContain('TLSv1.1 refused');
+    expect(items.find(i => i.id === 'DNS-Operator-FQDN')).toMatchObject({title: `${FQDN} resolves from this machine`, found: `${FQDN} → 192.0.2.10`});
     expect(items.every(i => i.host === '(operator)' && i.role === 'unit')).toBe(true);
   });
 
