@@ -61,6 +61,14 @@ export class TerminalRun {
     await new Promise(resolve => setTimeout(resolve, 30));
   }
 
+  /** Answers questions in order: waits for each prompt, then types its keys one piece at a time. */
+  async answer(script: Array<[prompt: string, ...keys: string[]]>, timeoutMs?: number): Promise<void> {
+    for (const [prompt, ...keys] of script) {
+      await this.waitFor(prompt, timeoutMs);
+      for (const key of keys) await this.keys(key);
+    }
+  }
+
   /** The terminal's scrollback and screen as the operator would see them now. */
   screen(): Promise<string[]> {
     return screenOf(this.raw, this.size.columns, this.size.rows);

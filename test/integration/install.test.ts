@@ -403,41 +403,25 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
   it('the wizard in a terminal, as an operator answers it: small installs from the --bundle given, the live view runs, the admin password is shown once and taken off the screen; again from the saved profile, nothing changes', {timeout: 900_000}, async () => {
     const run = new TerminalRun(['install', '--profile', 'wizard', '--bundle', bundle, '--skip-public-check'], env);
     try {
-      await run.waitFor('Which kind of unit?');
-      await run.keys('2'); // Small
-      await run.waitFor('server1: address');
-      await run.keys(`${address(8)}\r`);
-      await run.waitFor('server1: SSH port');
-      await run.keys('\r');
-      await run.waitFor('server1: SSH user');
-      await run.keys('\u0015'); // Ctrl-U: the initial "root" out
-      await run.keys('deploy\r');
-      await run.waitFor('server1: how to log in');
-      await run.keys('2'); // key file
-      await run.waitFor('server1: private key file');
-      await run.keys('\u0015');
-      await run.keys(`${keyFile}\r`);
-      await run.waitFor('how does deploy become root?');
-      await run.keys('\r');
-      await run.waitFor('Unit FQDN');
-      await run.keys('not a name\r');
-      await run.waitFor('✖'); // asked again, the reason inline
-      await run.keys('\u0015');
-      await run.keys(`${FQDN}\r`);
-      await run.waitFor('Cell URLs');
-      await run.keys('2'); // path-based: no wildcard DNS here
-      await run.waitFor('Public address of the web server');
-      await run.keys('\r');
-      await run.waitFor('Server certificate for');
-      await run.keys('1');
-      await run.waitFor('Unit certificate (signs tokens');
-      await run.keys('1');
-      await run.waitFor('Engine extensions to install');
-      await run.keys('\r');
-      await run.waitFor('Add an OpenID Connect login provider?');
-      await run.keys('n');
-      await run.waitFor('Save this profile and go on?');
-      await run.keys('y');
+      const ctrlU = '\u0015'; // clears the text a question starts with
+      await run.answer([
+        ['Which kind of unit?', '2'], // Small
+        ['server1: address', `${address(8)}\r`],
+        ['server1: SSH port', '\r'],
+        ['server1: SSH user', ctrlU, 'deploy\r'],
+        ['server1: how to log in', '2'], // key file
+        ['server1: private key file', ctrlU, `${keyFile}\r`],
+        ['how does deploy become root?', '\r'],
+        ['Unit FQDN', 'not a name\r'],
+        ['✖', ctrlU, `${FQDN}\r`], // asked again, the reason inline
+        ['Cell URLs', '2'], // path-based: no wildcard DNS here
+        ['Public address of the web server', '\r'],
+        ['Server certificate for', '1'],
+        ['Unit certificate (signs tokens', '1'],
+        ['Engine extensions to install', '\r'],
+        ['Add an OpenID Connect login provider?', 'n'],
+        ['Save this profile and go on?', 'y'],
+      ]);
       const key = await run.waitFor('unknown host key');
       expect(key).toMatch(/ssh-ed25519 SHA256:/);
       await run.keys('y');
@@ -474,10 +458,8 @@ describe.skipIf(!available.ok)('install on real servers, through the command lin
     // Again from the saved profile: every answer is the default, Enter all the way; nothing changes.
     const again = new TerminalRun(['install', '--profile', 'wizard', '--skip-public-check'], env);
     try {
-      for (const prompt of ['A saved profile was found', 'Which kind of unit?', 'server1: address', 'SSH port', 'SSH user', 'how to log in', 'private key file', 'become root?', 'Unit FQDN', 'Cell URLs', 'Public address', 'Server certificate for', 'Unit certificate (signs tokens', 'Engine extensions', 'OpenID Connect', 'Save this profile', 'Install the unit on server1 now?']) {
-        await again.waitFor(prompt, 120_000);
-        await again.keys('\r');
-      }
+      const prompts = ['A saved profile was found', 'Which kind of unit?', 'server1: address', 'SSH port', 'SSH user', 'how to log in', 'private key file', 'become root?', 'Unit FQDN', 'Cell URLs', 'Public address', 'Server certificate for', 'Unit certificate (signs tokens', 'Engine extensions', 'OpenID Connect', 'Save this profile', 'Install the unit on server1 now?'];
+      await again.answer(prompts.map(prompt => [prompt, '\r']), 120_000);
       expect(await again.exited).toBe(0);
       const all = (await again.screen()).join('\n');
       expect(all).toContain('Nothing changed: the unit already matches the profile.');
