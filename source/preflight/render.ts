@@ -81,6 +81,13 @@ function pad(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - text.length));
 }
 
+/** "Preflight: 34 passed, 1 error, 3 warnings in 0.3 s": the last line of the text and of the Ink view. */
+export function preflightSummary(result: PreflightResult): string {
+  const c = preflightCounts(result);
+  const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return `Preflight: ${c.passed} passed, ${count(c.errors, 'error')}, ${count(c.warnings, 'warning')}${c.ignored ? ` (${count(c.ignored, 'ignored error')})` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s`;
+}
+
 export function renderPreflightText(result: PreflightResult, options: {verbose?: boolean} = {}): string {
   const table = preflightTable(result);
   const header = ['HOST', ...table.columns.map(c => c.title)];
@@ -93,12 +100,8 @@ export function renderPreflightText(result: PreflightResult, options: {verbose?:
     out.push('');
   }
   out.push(...problemLines(result));
-  const c = preflightCounts(result);
   const failedIds = [...new Set(result.results.filter(r => r.status === 'fail').map(r => r.id))];
-  out.push(
-    '',
-    `Preflight: ${c.passed} passed, ${c.errors} error${c.errors === 1 ? '' : 's'}, ${c.warnings} warning${c.warnings === 1 ? '' : 's'}${c.ignored ? ` (${c.ignored} ignored error${c.ignored === 1 ? '' : 's'})` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s.`,
-  );
+  out.push('', `${preflightSummary(result)}.`);
   if (failedIds.length > 0) {
     out.push(`Fix the errors and run preflight again, or go on regardless with --ignore-preflight-errors=${failedIds.join(',')}`);
   }

@@ -1,15 +1,9 @@
 // Prints preflight results once as an Ink table; nothing stays mounted.
 import {renderToString} from 'ink';
-import {preflightCounts, preflightTable, problemLines} from '../preflight/render.js';
+import {preflightSummary, preflightTable, problemLines} from '../preflight/render.js';
 import type {PreflightResult} from '../preflight/types.js';
 import {drawWidth} from './components/FitWidth.js';
 import {PreflightTable} from './components/PreflightTable.js';
-
-export function preflightSummary(result: PreflightResult): string {
-  const c = preflightCounts(result);
-  const seconds = (result.elapsedMs / 1000).toFixed(1);
-  return `Preflight: ${c.passed} passed, ${c.warnings} warnings${c.ignored ? ` (${c.ignored} ignored errors)` : ''}, ${c.errors} errors in ${seconds} s`;
-}
 
 export function renderPreflightView(result: PreflightResult, columns = 100): string {
   return renderToString(<PreflightTable table={preflightTable(result)} problems={problemLines(result)} summary={preflightSummary(result)} />, {columns}) + '\n';

@@ -37,11 +37,15 @@ export function PreflightTable({table, problems, summary}: {table: TableData; pr
       ))}
       {problems.length > 0 && (
         <Box flexDirection="column" marginTop={1}>
-          {problems.map((line, i) => (
-            <Text key={i} color={line.includes('[ERROR') ? hue('red') : line.includes('[WARNING') ? hue('yellow') : undefined}>
-              {line}
-            </Text>
-          ))}
+          {problems.map((line, i) => {
+            // An indented line (a fix hint) keeps its indent when it wraps.
+            const indent = /^ */.exec(line)![0].length;
+            return (
+              <Box key={i} paddingLeft={indent}>
+                <Text color={line.includes('[ERROR') ? hue('red') : line.includes('[WARNING') ? hue('yellow') : undefined}>{line.slice(indent)}</Text>
+              </Box>
+            );
+          })}
         </Box>
       )}
       <Box marginTop={1}>
