@@ -11,7 +11,7 @@ import {fileURLToPath} from 'node:url';
 import type {Answers} from '../../source/profile/answers.js';
 import {REMOTE_ARTIFACT_DIR} from '../../source/artifacts/types.js';
 import {buildFixtureBundle} from '../fixtures/fixture-bundle.js';
-import {runHarness} from '../harness/testhosts.js';
+import {installBaseEnv, runHarness} from '../harness/testhosts.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const FQDN = 'personium.test';
@@ -20,11 +20,10 @@ const FQDN = 'personium.test';
 // packages stay baked in and the base is not built again.
 const HARNESS_ENV = {
   PDS_TESTHOSTS_DIR: '/var/cache/pds-th-benchinst',
-  PDS_TESTHOSTS_BASE: '/var/cache/pds-th-install/base',
   PDS_TESTHOSTS_BRIDGE: 'pdsbr8',
   PDS_TESTHOSTS_NET: '10.213.8',
   PDS_TESTHOSTS_CGROUP: 'pds-th-benchinst',
-  PDS_TESTHOSTS_EXTRA_PACKAGES: 'openjdk-17-jre-headless,nginx,memcached,python3',
+  ...installBaseEnv(),
 };
 const HOSTS = 4; // host1: small; host2..4: medium-large
 

@@ -3,7 +3,7 @@
 // lease; the set goes down with the last lease, and only if this wrapper brought it up.
 import {execFile, spawn} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
-import {existsSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import {mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -25,6 +25,23 @@ export interface TestHostSet {
   /** `ssh -F sshConfigFile hostN` logs in as root. */
   sshConfigFile: string;
   hosts: TestHost[];
+}
+
+/** The install tests' base file system, with the big packages baked in (Java, nginx, memcached). */
+export const INSTALL_BASE = '/var/cache/pds-th-install/base';
+export const INSTALL_BASE_PACKAGES = 'openjdk-17-jre-headless,nginx,memcached,python3,ufw';
+const DEFAULT_PACKAGES = 'systemd,systemd-sysv,dbus,openssh-server,openssh-client,iproute2,iputils-ping,sudo,python3,procps,ca-certificates,curl,less';
+
+/**
+ * For harnesses that borrow a base: the install tests' base read-only, with exactly the package
+ * list it was built with (so it is never rebuilt from here), or the shared default base when there
+ * is none yet (the install then fetches those packages through the apt proxy).
+ */
+export function installBaseEnv(): Record<string, string> {
+  const marker = join(INSTALL_BASE, '.pds-base-complete');
+  const list = existsSync(marker) ? readFileSync(marker, 'utf8').trim() : '';
+  if (list.startsWith(`${DEFAULT_PACKAGES},`)) return {PDS_TESTHOSTS_BASE: INSTALL_BASE, PDS_TESTHOSTS_EXTRA_PACKAGES: list.slice(DEFAULT_PACKAGES.length + 1)};
+  return {PDS_TESTHOSTS_BASE: '/var/cache/pds-testhosts/base'};
 }
 
 export function testHostsDir(): string {

@@ -19,7 +19,7 @@ import {validateAnswers, type Answers} from '../../source/profile/answers.js';
 import {RunLog} from '../../source/run-log.js';
 import {parseProperties} from '../../source/steps/render/properties.js';
 import {buildFixtureBundle} from '../fixtures/fixture-bundle.js';
-import {rootSsh, testHostsAvailable, type TestHostSet, runHarness} from '../harness/testhosts.js';
+import {INSTALL_BASE, INSTALL_BASE_PACKAGES, rootSsh, testHostsAvailable, type TestHostSet, runHarness} from '../harness/testhosts.js';
 import {runCli, stepLines} from '../harness/cli-run.js';
 import {TerminalRun} from '../harness/terminal-run.js';
 
@@ -27,13 +27,13 @@ import {TerminalRun} from '../harness/terminal-run.js';
 // in), so the shared set of the other integration tests is never touched.
 const HARNESS_ENV = {
   PDS_TESTHOSTS_DIR: '/var/cache/pds-th-install',
-  PDS_TESTHOSTS_BASE: '/var/cache/pds-th-install/base',
+  PDS_TESTHOSTS_BASE: INSTALL_BASE,
   PDS_TESTHOSTS_BRIDGE: 'pdsbr3',
   PDS_TESTHOSTS_NET: '10.213.3',
   PDS_TESTHOSTS_CGROUP: 'pds-th-install',
   // Baked into the base so apt work stays out of the timed path; the install still checks them,
   // and installs what is missing (unzip, systemd-timesyncd) for real through the apt proxy.
-  PDS_TESTHOSTS_EXTRA_PACKAGES: 'openjdk-17-jre-headless,nginx,memcached,python3,ufw',
+  PDS_TESTHOSTS_EXTRA_PACKAGES: INSTALL_BASE_PACKAGES,
 };
 const HOSTS = 8;
 const FQDN = 'personium.test';

@@ -6,7 +6,7 @@
 // stopped service, a port bound to every interface, a server certificate without the wildcard, a
 // unit certificate with the wrong CN, a PKCS#8 unit key, a missing extension, Elasticsearch down.
 import {spawnSync} from 'node:child_process';
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -26,29 +26,15 @@ import type {Report, ReportItem} from '../../source/report/types.js';
 import {RunLog} from '../../source/run-log.js';
 import {generateServerCertificate, generateUnitCertificate} from '../../source/tls/generate.js';
 import {buildFixtureArtifacts} from '../fixtures/fixture-bundle.js';
-import {rootSsh, testHostsAvailable, type TestHostSet, runHarness} from '../harness/testhosts.js';
+import {installBaseEnv, rootSsh, testHostsAvailable, type TestHostSet, runHarness} from '../harness/testhosts.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const DEFAULT_PACKAGES = 'systemd,systemd-sysv,dbus,openssh-server,openssh-client,iproute2,iputils-ping,sudo,python3,procps,ca-certificates,curl,less';
-
-/**
- * The base file system: the install tests' base, which has Java, nginx and memcached baked in
- * (shared read-only, with exactly its own package list so it is never rebuilt from here), or the
- * shared default base (the install then fetches those through the apt proxy).
- */
-function baseEnv(): Record<string, string> {
-  const installBase = '/var/cache/pds-th-install/base';
-  const list = existsSync(join(installBase, '.pds-base-complete')) ? readFileSync(join(installBase, '.pds-base-complete'), 'utf8').trim() : '';
-  if (list.startsWith(`${DEFAULT_PACKAGES},`)) return {PDS_TESTHOSTS_BASE: installBase, PDS_TESTHOSTS_EXTRA_PACKAGES: list.slice(DEFAULT_PACKAGES.length + 1)};
-  return {PDS_TESTHOSTS_BASE: '/var/cache/pds-testhosts/base'};
-}
-
 const HARNESS_ENV: Record<string, string> = {
   PDS_TESTHOSTS_DIR: '/var/cache/pds-th-report',
   PDS_TESTHOSTS_BRIDGE: 'pdsbr4',
   PDS_TESTHOSTS_NET: '10.213.4',
   PDS_TESTHOSTS_CGROUP: 'pds-th-report',
-  ...baseEnv(),
+  ...installBaseEnv(),
 };
 const HOSTS = 1;
 const FQDN = 'unit.report.test';
