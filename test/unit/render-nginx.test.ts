@@ -34,8 +34,16 @@ function errorLogFlag(nginx: string): string[] {
   return major > 1 || minor > 19 || (minor === 19 && patch >= 5) ? ['-e', join(dir, 'error.log')] : [];
 }
 
+/** A distribution's own default site on port 80 (RHEL's nginx.conf has one), to be left alone. */
+const stockDefault = (port: number | string = 80) => `server {
+    listen ${port} default_server;
+    server_name _;
+    return 418;
+}
+`;
+
 /** A main nginx.conf for the test: the site included inside http, everything else in the temp dir. */
-function mainConf(sitePath: string): string {
+function mainConf(sitePath: string, stock = ''): string {
   const conf = join(dir, `nginx-${Math.random().toString(36).slice(2)}.conf`);
   writeFileSync(
     conf,
@@ -49,7 +57,7 @@ http {
     uwsgi_temp_path ${dir}/uwsgi;
     scgi_temp_path ${dir}/scgi;
     include ${sitePath};
-}
+${stock}}
 `,
   );
   return conf;
@@ -64,7 +72,7 @@ function localSite(text: string, cert: {cert: string; key: string}, ports?: {htt
     .replaceAll(PATHS.acmeWebroot, join(dir, 'acme'));
   if (ports) {
     site = site
-      .replace('listen 80 default_server;', `listen 127.0.0.1:${ports.http} default_server;`)
+      .replace('listen 80;', `listen 127.0.0.1:${ports.http};`)
       .replace(/listen 443 ssl( http2)? default_server;/, `listen 127.0.0.1:${ports.https} ssl$1 default_server;`)
       .replace(/server 127\.0\.0\.1:18888 /, `server 127.0.0.1:${ports.backend} `);
   }
@@ -113,6 +121,10 @@ describe('nginx site: structure', () => {
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
     }
+    // Beside a distribution's own default site on 80: no "duplicate default server".
+    const beside = tool(nginx, [...errorLogFlag(nginx), '-t', '-q', '-p', dir, '-c', mainConf(localSite(text, cert), stockDefault())], 'nginx-light');
+    expect(beside.stderr).toBe('');
+    expect(beside.code).toBe(0);
     // And the check is live: a broken directive is refused.
     const broken = mainConf(localSite(text.replace('merge_slashes off;', 'merge_slashes maybe;'), cert));
     expect(tool(nginx, [...errorLogFlag(nginx), '-t', '-q', '-p', dir, '-c', broken], 'nginx-light').code).not.toBe(0);
@@ -174,7 +186,7 @@ describe('nginx site: live', () => {
     chmodSync(dir, 0o755);
     mkdirSync(join(dir, 'acme', '.well-known', 'acme-challenge'), {recursive: true, mode: 0o755});
     writeFileSync(join(dir, 'acme', '.well-known', 'acme-challenge', 'token123'), 'token123.thumbprint');
-    const conf = mainConf(localSite(renderNginxSite(context(smallProfile(), '1.8.3')), cert, ports));
+    const conf = mainConf(localSite(renderNginxSite(context(smallProfile(), '1.8.3')), cert, ports), stockDefault(`127.0.0.1:${ports.http}`));
     nginx = spawn(binary, [...errorLogFlag(binary), '-p', dir, '-c', conf, '-g', 'daemon off;'], {stdio: ['ignore', 'ignore', 'pipe']});
     await waitForPort(ports.http);
   });
@@ -210,6 +222,9 @@ describe('nginx site: live', () => {
     const challenge = await get(false, '/.well-known/acme-challenge/token123', 'personium.example.test');
     expect(challenge.status).toBe(200);
     expect(challenge.body).toBe('token123.thumbprint');
+    // A cell's name comes here too; other names go to the distribution's default site, left as it was.
+    expect((await get(false, '/x', 'cell1.personium.example.test')).headers.location).toBe('https://cell1.personium.example.test/x');
+    expect((await get(false, '/x', 'other.example.org')).status).toBe(418);
   });
 
   it('443 rewrites to /personium-core, keeps the query string, sets the forwarded headers', async () => {

@@ -32,8 +32,10 @@ map $http_upgrade $personium_connection {
 }
 
 server {
-    listen 80 default_server;
-${v6 ? '    listen [::]:80 default_server;\n' : ''}    server_name _;
+    # By name, not as default_server: a distribution's own default site on 80 (RHEL's nginx.conf
+    # has one) may stay, and the unit's names still come here. ".${ctx.fqdn}" covers the cells too.
+    listen 80;
+${v6 ? '    listen [::]:80;\n' : ''}    server_name .${ctx.fqdn};
     server_tokens off;
 
     # Let's Encrypt HTTP-01 challenges are answered here; everything else goes to https.
