@@ -358,6 +358,10 @@ describe('network', () => {
     const results = publicResults('unit.example.test', 'web1', [{port: 443, ok: true, detail: ''}, {port: 80, ok: false, detail: 'connect ECONNREFUSED'}], new Map());
     expect(results.map(r => [r.id, r.status])).toEqual([['Public-443', 'pass'], ['Public-80', 'fail']]);
     expect(results[1]!.fix).toContain('--skip-public-check');
+    // A port already held (the distribution's nginx) cannot carry the token: a warning that says what checks it later.
+    const held = publicResults('unit.example.test', 'web1', [{port: 443, ok: true, detail: ''}], new Map([[80, 'port 80 on web1 is held by nginx (pids 72, 73, nginx.service) on 0.0.0.0:80']]));
+    expect(held[1]).toMatchObject({status: 'warn', message: 'unit.example.test:80: not tested: port 80 on web1 is held by nginx (pids 72, 73, nginx.service) on 0.0.0.0:80'});
+    expect(held[1]!.fix).toBe('the report that ends the install reaches the unit through 80 from here (E2E-Redirect)');
   });
 });
 

@@ -197,7 +197,7 @@ export function publicResults(fqdn: string, webHost: string, fetches: PublicFetc
   return [443, 80].map(port => {
     const r = resultsFor(OPERATOR, 'network')(`Public-${port}`, 'error');
     const skipped = notTested.get(port);
-    if (skipped) return r.warn(`${fqdn}:${port}: not tested: ${skipped}`);
+    if (skipped) return r.warn(`${fqdn}:${port}: not tested: ${skipped}`, `the report that ends the install reaches the unit through ${port} from here (${port === 443 ? 'E2E-Unit' : 'E2E-Redirect'})`);
     const f = fetches.find(x => x.port === port);
     if (!f) return r.warn(`${fqdn}:${port}: not tested`);
     if (f.ok) return r.pass(`${fqdn}:${port} reaches ${webHost} from this machine (token answered)`);
