@@ -47,9 +47,10 @@ function unitReadySummary(outcome: InstallOutcome, profile: Profile, revealing: 
  * off the screen when noted. Elsewhere (--yes, a pipe, CI) it is not printed at all: terminal
  * history and CI logs keep what is printed, and the 0600 file already holds it.
  */
-async function revealAdminPassword(outcome: InstallOutcome, prompter: Prompter | undefined): Promise<void> {
-  if (!outcome.newAdminPassword || !prompter || !isInteractive()) return;
-  await prompter.reveal({id: 'admin.password', message: 'Unit admin password (account unitadmin)', secret: outcome.newAdminPassword, keptIn: `${outcome.adminPasswordFile} (mode 0600)`});
+function revealAdminPassword(outcome: InstallOutcome, prompter: Prompter | undefined): (() => Promise<void>) | undefined {
+  if (!outcome.newAdminPassword || !prompter || !isInteractive()) return undefined;
+  const secret = outcome.newAdminPassword;
+  return () => prompter.reveal({id: 'admin.password', message: 'Unit admin password (account unitadmin)', secret, keptIn: `${outcome.adminPasswordFile} (mode 0600)`});
 }
 
 export async function runInstallOnServers(
@@ -90,11 +91,12 @@ export async function runInstallOnServers(
       preflight,
     });
     if (outcome.preflightRefused) return; // preflight said why; nothing was changed
+    const reveal = revealAdminPassword(outcome, prompter);
     if (!outcome.ok) {
       // The account exists now even though a later step failed: its password is in the file already.
       if (outcome.newAdminPassword) {
         output(`The unit admin account was made before the stop; its password is in ${outcome.adminPasswordFile} (mode 0600).`);
-        await revealAdminPassword(outcome, prompter);
+        await reveal?.();
       }
       info('');
       info(`The installation stopped. Details: ${log.path}`);
@@ -106,8 +108,8 @@ export async function runInstallOnServers(
       const changes = outcome.results.filter(r => r.status === 'changed').length;
       output(changes === 0 ? 'Dry run: nothing would change.' : `Dry run: ${changes} step(s) would change something (listed above); nothing was changed.`);
     } else {
-      for (const line of unitReadySummary(outcome, profile, prompter !== undefined && isInteractive())) output(line);
-      await revealAdminPassword(outcome, prompter);
+      for (const line of unitReadySummary(outcome, profile, reveal !== undefined)) output(line);
+      await reveal?.();
     }
     info(`Log: ${log.path}`);
   } finally {

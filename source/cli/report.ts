@@ -10,6 +10,7 @@ import type {Prompter} from '../profile/prompter.js';
 import type {Profile} from '../profile/schema.js';
 import {renderReportJson, renderReportMarkdown, renderReportText, reportExitCode, reportGroups, runReport, summaryLine, type Report} from '../report/index.js';
 import {RunLog} from '../run-log.js';
+import {drawWidth} from '../ui/draw-width.js';
 import {connectProfile} from './connect-profile.js';
 import {gatherAnswers, info, output, type CommonOptions} from './common.js';
 
@@ -52,7 +53,7 @@ export async function renderReportScreen(report: Report, columns = 100): Promise
 /** Prints a report the way the command does, writes --out, and sets the exit code. */
 export async function showReport(report: Report, options: Pick<ReportOptions, 'json' | 'out'>, stdout: NodeJS.WriteStream = process.stdout): Promise<void> {
   if (options.json) output(renderReportJson(report));
-  else if (stdout.isTTY && process.env.TERM !== 'dumb') stdout.write(await renderReportScreen(report, stdout.columns ? stdout.columns - 1 : 100)); // one column spare: see FitWidth
+  else if (stdout.isTTY && process.env.TERM !== 'dumb') stdout.write(await renderReportScreen(report, drawWidth(stdout.columns || 100)));
   else output(renderReportText(report));
   if (options.out) {
     writeFileSync(options.out, `${renderReportMarkdown(report)}\n`);

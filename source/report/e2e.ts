@@ -192,9 +192,7 @@ export function judgeE2e(profile: Profile, plan: Plan, set: VersionSet, e2e: E2e
     for (const c of operatorDnsResults(profile, plan, e2e.dns, wildcardName)) {
       const name = c.id === 'DNS-Wildcard' ? `*.${fqdn}` : fqdn;
       const d = r(`DNS-Operator-${c.id === 'DNS-Wildcard' ? 'Wildcard' : 'FQDN'}`, `${name} resolves from this machine`, 'the web server\'s public address');
-      // Preflight's wording starts with the name ("personium.example.com: ..."), which the title already says.
-      const found = c.message.replace(/^[^:\s]+: /, '');
-      items.push(c.status === 'pass' ? d.pass(found) : d.fail(found, c.fix));
+      items.push(c.status === 'pass' ? d.pass(c.message) : d.fail(c.message, c.fix));
     }
   }
   return items;

@@ -4,8 +4,8 @@
 import {renderToString, Text} from 'ink';
 import type {ConfirmQuestion, MultiSelectQuestion, Prompter, RevealQuestion, SecretQuestion, SelectQuestion, TextQuestion} from '../profile/prompter.js';
 import {toneColor, toneMark, type Tone} from './colors.js';
+import {drawWidth} from './draw-width.js';
 import {ConfirmPrompt} from './components/ConfirmPrompt.js';
-import {drawWidth} from './components/FitWidth.js';
 import {MultiSelectPrompt} from './components/MultiSelectPrompt.js';
 import {PlanView, type PlanViewData} from './components/PlanView.js';
 import {RevealPrompt} from './components/RevealPrompt.js';

@@ -2,7 +2,7 @@
 import {renderToString} from 'ink';
 import {preflightSummary, preflightTable, problemLines} from '../preflight/render.js';
 import type {PreflightResult} from '../preflight/types.js';
-import {drawWidth} from './components/FitWidth.js';
+import {drawWidth} from './draw-width.js';
 import {PreflightTable} from './components/PreflightTable.js';
 
 export function renderPreflightView(result: PreflightResult, columns = 100): string {

@@ -55,12 +55,7 @@ export class FakePrompter implements Prompter {
     return Boolean(this.next(q.id));
   }
 
-  /** Secrets shown once, in order. */
-  readonly revealed: Array<{id: string; secret: string; keptIn: string}> = [];
-
-  async reveal(q: {id: string; secret: string; keptIn: string}): Promise<void> {
-    this.revealed.push({id: q.id, secret: q.secret, keptIn: q.keptIn});
-  }
+  async reveal(): Promise<void> {}
 
   note(text: string, tone?: string): void {
     this.notes.push({text, tone});

@@ -270,6 +270,10 @@ describe('names and DNS', () => {
     expect(bad.every(r => r.status === 'fail')).toBe(true);
     expect(bad[0]!.message).toContain('ENOTFOUND');
     expect(bad[0]!.fix).toContain('--skip-public-check');
+    // The name is said once; the fix names the record to make.
+    expect(ok[0]!.message).toBe('unit.example.test → 198.51.100.10');
+    expect(bad[1]!.message).toBe('preflight-x.unit.example.test does not resolve from this machine');
+    expect(bad[1]!.fix).toMatch(/^point \*\.unit\.example\.test at /);
   });
 });
 

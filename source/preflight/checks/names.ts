@@ -122,22 +122,23 @@ export function operatorDnsResults(
     if (Array.isArray(a)) for (const x of a) acceptable.add(unmapped(x));
   }
   const results: CheckResult[] = [];
-  const one = (id: string, name: string, label: string) => {
+  // The judgement names what it looked up; the ID says whether that was the FQDN or the wildcard.
+  const one = (id: string, name: string, record: string) => {
     const r = resultsFor(OPERATOR, 'names')(id, 'error');
     const a = answers[name];
     const j = judge(name, a instanceof Error ? undefined : a, acceptable, false);
     const why = a instanceof Error ? ` (${a.message})` : '';
-    if (j.status === 'pass') results.push(r.pass(`${label}: ${j.message}`));
+    if (j.status === 'pass') results.push(r.pass(j.message));
     else {
       results.push(
         r.fail(
-          `${label}: ${j.message}${why} from this machine`,
-          `point ${label === 'wildcard' ? `*.${fqdn}` : fqdn} at ${[...acceptable].join(' or ') || 'the web server'} in DNS; behind a load balancer or offline, use --skip-public-check`,
+          `${j.message}${why} from this machine`,
+          `point ${record} at ${[...acceptable].join(' or ') || 'the web server'} in DNS; behind a load balancer or offline, use --skip-public-check`,
         ),
       );
     }
   };
   one('DNS-FQDN', fqdn, fqdn);
-  if (profile.unit.cellUrlMode === 'per-cell' && wildcardName) one('DNS-Wildcard', wildcardName, 'wildcard');
+  if (profile.unit.cellUrlMode === 'per-cell' && wildcardName) one('DNS-Wildcard', wildcardName, `*.${fqdn}`);
   return results;
 }

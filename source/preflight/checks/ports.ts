@@ -45,13 +45,15 @@ export function describeListener(l: Listener): string {
   return who ? `${who} on ${at}` : `${at} (no process shown${l.port === 2049 ? ': the kernel NFS server' : ''})`;
 }
 
-function takenOver(use: PortUse, listener: Listener): boolean {
-  const over = TAKEN_OVER[use.service.split(' ')[0]!];
-  return over !== undefined && listener.processes.length > 0 && listener.processes.every(p => p.unit !== undefined && over.units.includes(p.unit));
+/** "personium-memcached-lock" of "personium-memcached-lock (cache)". */
+const serviceName = (use: PortUse) => use.service.split(' ')[0]!;
+
+function heldByStock(units: string[], listener: Listener): boolean {
+  return listener.processes.length > 0 && listener.processes.every(p => p.unit !== undefined && units.includes(p.unit));
 }
 
 function isOwnService(use: PortUse, listener: Listener): boolean {
-  const service = use.service.split(' ')[0]!;
+  const service = serviceName(use);
   const own = OWN_PROCESS[service];
   if (!own) return false;
   // The kernel NFS server holds 2049 without a process.
@@ -82,9 +84,9 @@ export function checkPorts({spec, hostPlan, facts}: HostCheckContext): CheckResu
     }
     const on = listenersOn(facts, use.port);
     const clashing = on.filter(l => bindsOverlap(l.address, use.bind));
-    const replaced = on.filter(l => takenOver(use, l));
-    if (replaced.length > 0 && on.every(l => takenOver(use, l) || isOwnService(use, l))) {
-      const over = TAKEN_OVER[use.service.split(' ')[0]!]!;
+    const over = TAKEN_OVER[serviceName(use)];
+    const replaced = over ? on.filter(l => heldByStock(over.units, l)) : [];
+    if (over && replaced.length > 0 && on.every(l => replaced.includes(l) || isOwnService(use, l))) {
       results.push(r.warn(`${over.what} holds port ${use.port} (${replaced.map(describeListener).join('; ')}); the install stops and disables it, and ${use.service} takes the port`, over.fix));
       continue;
     }
@@ -97,7 +99,7 @@ export function checkPorts({spec, hostPlan, facts}: HostCheckContext): CheckResu
       continue;
     }
     if (clashing.every(l => isOwnService(use, l))) {
-      results.push(r.pass(`${what} is held by this unit's own ${use.service.split(' ')[0]} (a re-run converges it)`));
+      results.push(r.pass(`${what} is held by this unit's own ${serviceName(use)} (a re-run converges it)`));
       continue;
     }
     const unknownOwner = clashing.some(l => l.processes.length === 0) && facts.uid !== 0;

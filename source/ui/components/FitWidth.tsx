@@ -1,14 +1,8 @@
-// Ink keeps the space a line was wrapped at, so a wrapped line can be one column wider than the
-// width it was given. Drawn at the terminal's full width, such a line wraps once more on screen,
-// Ink's next frame erases one row too few, and a stale line stays behind. One column narrower
-// than the terminal, every line Ink draws stays on one terminal row.
+// A live Ink app's root at drawWidth (one column narrower than the terminal, see draw-width.ts),
+// so a stale line never stays behind when the next frame is drawn.
 import {Box, useStdout} from 'ink';
 import {useEffect, useState, type ReactNode} from 'react';
-
-/** The width to draw at on a terminal this many columns wide. */
-export function drawWidth(columns: number | undefined): number {
-  return Math.max(20, (columns || 80) - 1);
-}
+import {drawWidth} from '../draw-width.js';
 
 /** A live Ink app's root: one column narrower than the terminal, following resizes. */
 export function FitWidth({children}: {children: ReactNode}) {
